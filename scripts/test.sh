@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every ChatStore test against a throwaway PostgreSQL cluster (with pgvector) that this
+# script starts under a temporary directory on 127.0.0.1 and a free port, and always stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+
+scripts/setup.sh
+
+bin=$(pg_bin)
+tmp=$(mktemp -d /tmp/chatstore-test.XXXXXX)
+chmod 755 "$tmp"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tmp"
+port=$(free_port)
+
+stop() {
+  as_pg "$bin/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap stop EXIT INT TERM
+
+echo "[test] starting PostgreSQL ($bin) on 127.0.0.1:$port"
+as_pg "$bin/initdb" -D "$tmp/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
+as_pg "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w start -o \
+  "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" >/dev/null
+
+export CHATSTORE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+export CHATSTORE_PG_BIN="$bin"
+
+status=0
+dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "[test] FAILED (exit $status); the server log's tail:" >&2
+  tail -n 30 "$tmp/server.log" >&2 || true
+fi
+exit "$status"
