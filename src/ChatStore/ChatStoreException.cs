@@ -1,0 +1,58 @@
+namespace ChatStore;
+
+/// <summary>The base of every error ChatStore raises on purpose.</summary>
+public class ChatStoreException : Exception
+{
+    /// <summary>Creates the error with a message that says what was wrong and what to do.</summary>
+    public ChatStoreException(string message, Exception? innerException = null) : base(message, innerException) { }
+}
+
+/// <summary>Input broke a rule; nothing was changed. <see cref="Field"/> names the input, <see cref="Rule"/> the rule.</summary>
+public sealed class ChatStoreValidationException : ChatStoreException
+{
+    /// <summary>Creates the error for <paramref name="field"/> breaking <paramref name="rule"/>.</summary>
+    public ChatStoreValidationException(string field, string rule, string message)
+        : base($"{field}: {message}")
+    {
+        Field = field;
+        Rule = rule;
+    }
+
+    /// <summary>The input that broke the rule, as the caller named it (for example <c>content</c> or <c>metadata.tags[2]</c>).</summary>
+    public string Field { get; }
+
+    /// <summary>A stable, machine-readable rule name such as <c>max_length</c>, <c>nul_character</c> or <c>enum</c>.</summary>
+    public string Rule { get; }
+}
+
+/// <summary>The entity does not exist for this tenant (or user). Never says whether it exists elsewhere.</summary>
+public sealed class ChatStoreNotFoundException : ChatStoreException
+{
+    /// <summary>Creates the error for <paramref name="entity"/> <paramref name="id"/>.</summary>
+    public ChatStoreNotFoundException(string entity, object id)
+        : base($"{entity} {id} was not found.")
+    {
+        Entity = entity;
+        Id = id.ToString() ?? "";
+    }
+
+    /// <summary>The kind of entity, for example <c>conversation</c>.</summary>
+    public string Entity { get; }
+
+    /// <summary>The id that was looked up.</summary>
+    public string Id { get; }
+}
+
+/// <summary>The operation conflicts with stored state (a duplicate, a reused idempotency key with other content, a balance that would go below zero).</summary>
+public sealed class ChatStoreConflictException : ChatStoreException
+{
+    /// <summary>Creates the error.</summary>
+    public ChatStoreConflictException(string message, Exception? innerException = null) : base(message, innerException) { }
+}
+
+/// <summary>ChatStore is set up wrongly: a malformed DATABASE_URL, missing PostgreSQL binaries, a migration that does not match its checksum. The message says what to do.</summary>
+public sealed class ChatStoreConfigurationException : ChatStoreException
+{
+    /// <summary>Creates the error.</summary>
+    public ChatStoreConfigurationException(string message, Exception? innerException = null) : base(message, innerException) { }
+}
