@@ -1,0 +1,62 @@
+using ChatStore.Schema;
+using ChatStore.Tenancy;
+using ChatStore.Tenants;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace ChatStore;
+
+/// <summary>
+/// The entry point: one per process (or per schema). Holds the <see cref="NpgsqlDataSource"/>;
+/// <see cref="ForTenant"/> gives the tenant-scoped API, <see cref="Tenants"/> the operator API,
+/// <see cref="Migrator"/> the schema.
+/// </summary>
+public sealed partial class ChatStoreClient : IAsyncDisposable
+{
+    readonly IAsyncDisposable? _owned;
+
+    /// <summary>Creates a client over an existing data source (connections as the schema owner or a member of the application role).</summary>
+    public ChatStoreClient(NpgsqlDataSource dataSource, string schema = "public", string? appRole = "chatstore_app",
+        ChatStoreLimits? limits = null, ILoggerFactory? loggerFactory = null)
+        : this(dataSource, schema, appRole, limits, loggerFactory, null)
+    {
+    }
+
+    internal ChatStoreClient(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits? limits,
+        ILoggerFactory? loggerFactory, IAsyncDisposable? owned)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        Sql.QuoteIdentifier(schema);
+        var factory = loggerFactory ?? NullLoggerFactory.Instance;
+        Context = new StoreContext(dataSource, schema, appRole, limits ?? new ChatStoreLimits(), factory);
+        Migrator = new Migrator(dataSource, schema, appRole, logger: factory.CreateLogger<Migrator>());
+        Tenants = new TenantStore(Context);
+        _owned = owned;
+    }
+
+    internal StoreContext Context { get; }
+
+    /// <summary>The data source every operation uses.</summary>
+    public NpgsqlDataSource DataSource => Context.DataSource;
+
+    /// <summary>The schema this client works in.</summary>
+    public string Schema => Context.Schema;
+
+    /// <summary>The schema's migrator: init, migrate, rollback, status, verify.</summary>
+    public Migrator Migrator { get; }
+
+    /// <summary>Operator operations: tenants and their API keys.</summary>
+    public TenantStore Tenants { get; }
+
+    /// <summary>The API of one tenant.</summary>
+    public TenantScope ForTenant(Guid tenantId) => new(Context, Validate.Id(tenantId, "tenantId"));
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DataSource.DisposeAsync().ConfigureAwait(false);
+        if (_owned is not null)
+            await _owned.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ChatStore.Tenancy;
+
+/// <summary>What every feature store needs: the data source, the schema, the role, the limits, a logger.</summary>
+internal sealed class StoreContext(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits limits, ILoggerFactory loggerFactory)
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public string Schema { get; } = schema;
+
+    public string? AppRole { get; } = appRole;
+
+    /// <summary>The value for <c>set_config('role', …)</c>: the application role, or the session's own role when there is none.</summary>
+    public string RoleSetting { get; } = appRole ?? "none";
+
+    public ChatStoreLimits Limits { get; } = limits;
+
+    public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    readonly string _quotedSchema = ChatStore.Sql.QuoteIdentifier(schema);
+    readonly ConcurrentDictionary<string, string> _rendered = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// The SQL with <c>{schema}</c> replaced by the quoted schema name. Query text is a
+    /// <c>const string</c>, so the rendered form is cached by reference: one dictionary probe per call.
+    /// </summary>
+    public string Sql(string sql) => _rendered.GetOrAdd(sql, static (s, q) => s.Replace("{schema}", q, StringComparison.Ordinal), _quotedSchema);
+}
