@@ -1,1 +1,3 @@
-return 0;
+using ChatStore.Cli;
+
+return await ChatStoreCli.Build().Parse(args).InvokeAsync();

@@ -19,6 +19,7 @@ public static class TestDatabase
             Port = uri.Port,
             Username = Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]),
             Database = uri.AbsolutePath.TrimStart('/'),
+            IncludeErrorDetail = true,
         };
         return builder.ConnectionString;
     }

@@ -148,6 +148,7 @@ public sealed partial class Migrator
             UNION ALL
             SELECT 'function:' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', md5(p.prosrc)
               FROM pg_proc p, s WHERE p.pronamespace = s.oid
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
             """;
         await using var cmd = new NpgsqlCommand(catalog, conn);
         cmd.Parameters.Add(new() { Value = schema });

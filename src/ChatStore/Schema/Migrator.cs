@@ -247,10 +247,20 @@ public sealed partial class Migrator
         var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_lock($1, hashtext($2))", conn) { CommandTimeout = 0 };
+            // Poll rather than block: a waiter blocked inside pg_advisory_lock is a running
+            // transaction, and CREATE INDEX CONCURRENTLY in the holder would wait for it forever.
+            await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, hashtext($2))", conn);
             cmd.Parameters.Add(new() { Value = LockClass });
             cmd.Parameters.Add(new() { Value = Schema });
-            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var delay = 20;
+            var waited = Stopwatch.StartNew();
+            while (!(bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                if (waited.Elapsed > TimeSpan.FromSeconds(5) && delay >= 200)
+                    _logger.LogInformation("Waiting for another migrator working on schema {Schema}", Schema);
+                await Task.Delay(delay + Random.Shared.Next(delay), cancellationToken).ConfigureAwait(false);
+                delay = Math.Min(delay * 2, 500);
+            }
             return new SchemaLock(conn, Schema);
         }
         catch
@@ -367,7 +377,9 @@ public sealed partial class Migrator
             var appliedVersions = applied.Where(a => a.Source == source.Name).Select(a => a.Version).ToHashSet();
             foreach (var m in source.Migrations.Where(m => !appliedVersions.Contains(m.Version) && m.Version <= (to ?? int.MaxValue)))
             {
-                var step = await ApplyAsync(conn, m, applied, cancellationToken).ConfigureAwait(false);
+                var current = appliedVersions.DefaultIfEmpty(0).Max();
+                var step = await ApplyAsync(conn, m, current, cancellationToken).ConfigureAwait(false);
+                appliedVersions.Add(m.Version);
                 LogStep(step);
                 progress?.Report(step);
                 done.Add(step);
@@ -376,7 +388,7 @@ public sealed partial class Migrator
         return new MigrationRun(done, false);
     }
 
-    async Task<MigrationStep> ApplyAsync(NpgsqlConnection conn, Migration m, IReadOnlyList<AppliedMigration> applied, CancellationToken cancellationToken)
+    async Task<MigrationStep> ApplyAsync(NpgsqlConnection conn, Migration m, int current, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
         var sql = Render(m.Up);
@@ -405,7 +417,6 @@ public sealed partial class Migrator
         }
         catch (PostgresException e)
         {
-            var current = applied.Where(a => a.Source == m.Source).Select(a => a.Version).DefaultIfEmpty(0).Max();
             var where = e.Position > 0 ? $" at character {e.Position}" : "";
             throw new ChatStoreException(
                 $"Migration {m.Source} {m.FileName} failed{where}: {e.MessageText}. " +

@@ -92,8 +92,8 @@ namespace ChatStore.Users
                 UPDATE {schema}.users u SET
                     email = coalesce($2, u.email), name = coalesce($3, u.name), role = coalesce($4, u.role),
                     external_id = coalesce($5, u.external_id), info = coalesce($6, u.info)
-                  FROM {schema}.tenants t
-                 WHERE u.id = $1 AND u.deleted_at IS NULL AND t.id = u.tenant_id AND ($4 IS NULL OR $4 = ANY (t.roles))
+                 WHERE u.id = $1 AND u.deleted_at IS NULL
+                   AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM {schema}.tenants t WHERE t.id = u.tenant_id AND $4::text = ANY (t.roles)))
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);

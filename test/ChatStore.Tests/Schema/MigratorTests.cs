@@ -132,7 +132,7 @@ public sealed class MigratorTests : SchemaTestBase
         var text = report.Differences.Select(d => d.ToString()).ToList();
         Assert.Contains(report.Differences, d => d is { Kind: "index", Object: "messages.messages_search_idx", Actual: null });
         Assert.Contains(report.Differences, d => d is { Kind: "column", Object: "memories.mood", Expected: null });
-        Assert.Contains(report.Differences, d => d.Kind == "table" && d.Object == "reminders" && d.Actual!.Contains("rls=False", StringComparison.Ordinal));
+        Assert.Contains(report.Differences, d => d.Kind == "table" && d.Object == "reminders" && d.Actual!.Contains("rls=f ", StringComparison.Ordinal));
         Assert.Contains(report.Differences, d => d is { Kind: "policy", Object: "sessions.tenant_isolation", Actual: null });
         Assert.Contains(report.Differences, d => d is { Kind: "migration", Object: "chatstore 0001_core" });
         Assert.Equal(5, report.Differences.Count);

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using ChatStore.Cli.Commands;
+
+namespace ChatStore.Cli;
+
+/// <summary>The <c>chatstore</c> command tree.</summary>
+public static class ChatStoreCli
+{
+    /// <summary>Builds the root command with every verb.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ChatStore: the conversation and memory store for AI chat apps, on PostgreSQL with pgvector.");
+        foreach (var option in GlobalOptions.All)
+            root.Options.Add(option);
+        root.Subcommands.Add(DbCommands.Build());
+        return root;
+    }
+}

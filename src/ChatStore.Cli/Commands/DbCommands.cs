@@ -1,0 +1,153 @@
+using System.CommandLine;
+using ChatStore.Schema;
+using Spectre.Console;
+
+namespace ChatStore.Cli.Commands;
+
+/// <summary><c>chatstore db …</c>: the schema's lifecycle.</summary>
+internal static class DbCommands
+{
+    public static Command Build()
+    {
+        var db = new Command("db", "Create, migrate, roll back, inspect and verify the ChatStore schema");
+        db.Subcommands.Add(Init());
+        db.Subcommands.Add(Migrate());
+        db.Subcommands.Add(Rollback());
+        db.Subcommands.Add(Status());
+        db.Subcommands.Add(Verify());
+        db.Subcommands.Add(Reset());
+        db.Subcommands.Add(Script());
+        return db;
+    }
+
+    static Progress<MigrationStep> Progress() => new(step =>
+        AnsiConsole.MarkupLine(
+            (step.Direction == MigrationDirection.Up ? "  [green]applied[/]     " : "  [yellow]rolled back[/] ") +
+            Markup.Escape($"{step.Source} {step.Version:D4}_{step.Name} ({step.Elapsed.TotalMilliseconds:F0} ms)")));
+
+    static Command Init()
+    {
+        var command = new Command("init", "Create the schema, the vector extension and the application role, and apply every migration. Safe to run again.");
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            AnsiConsole.MarkupLineInterpolated($"Initialising schema [bold]{client.Schema}[/]…");
+            var run = await client.Migrator.InitAsync(Progress(), ct);
+            AnsiConsole.MarkupLine(run.AlreadyInitialised
+                ? "[green]Already initialised:[/] the schema is up to date; nothing changed."
+                : $"[green]Initialised:[/] {run.Applied.Count} migration(s) applied.");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Migrate()
+    {
+        var to = new Option<int?>("--to") { Description = "Stop at this version (of --source)" };
+        var source = new Option<string>("--source") { Description = "Migration source for --to", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
+        var command = new Command("migrate", "Apply pending migrations") { to, source };
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            var run = await client.Migrator.MigrateAsync(parse.GetValue(to), parse.GetValue(source)!, Progress(), ct);
+            AnsiConsole.MarkupLine(run.Applied.Count == 0 ? "Nothing to apply." : $"[green]{run.Applied.Count} migration(s) applied.[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Rollback()
+    {
+        var steps = new Option<int?>("--steps") { Description = "Roll back this many migrations, newest first" };
+        var to = new Option<int?>("--to") { Description = "Roll back to this version (of --source)" };
+        var source = new Option<string>("--source") { Description = "Migration source for --to", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
+        var command = new Command("rollback", "Roll back migrations (give --steps or --to)") { steps, to, source };
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            int? s = parse.GetValue(steps), t = parse.GetValue(to);
+            var run = await client.Migrator.RollbackAsync(s is null && t is null ? 1 : s, t, parse.GetValue(source)!, Progress(), ct);
+            AnsiConsole.MarkupLine(run.Applied.Count == 0 ? "Nothing to roll back." : $"[yellow]{run.Applied.Count} migration(s) rolled back.[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Status()
+    {
+        var command = new Command("status", "Show applied and pending migrations, and files changed since they were applied");
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            var health = await client.HealthCheckAsync(ct);
+            var status = await client.Migrator.StatusAsync(ct);
+            AnsiConsole.MarkupLineInterpolated($"PostgreSQL [bold]{health.ServerVersion}[/], pgvector [bold]{health.PgvectorVersion ?? "not installed"}[/], schema [bold]{status.Schema}[/] at version [bold]{status.CurrentVersion}[/], {status.Pending} pending");
+            var table = new Table().AddColumns("Source", "Version", "Name", "State", "Applied at", "ms");
+            foreach (var e in status.Entries)
+            {
+                var state = e.State switch
+                {
+                    MigrationState.Applied => "[green]applied[/]",
+                    MigrationState.Pending => "[yellow]pending[/]",
+                    MigrationState.ChecksumMismatch => "[red]changed since applied[/]",
+                    _ => "[red]applied, file missing[/]",
+                };
+                table.AddRow(Markup.Escape(e.Source), e.Version.ToString("D4", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(e.Name), state,
+                    e.AppliedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "", e.ExecutionMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            }
+            AnsiConsole.Write(table);
+            return status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing) ? CliAction.Failed : 0;
+        });
+        return command;
+    }
+
+    static Command Verify()
+    {
+        var command = new Command("verify", "Compare the live schema with what its migrations define; exit 1 on any drift");
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            var report = await client.Migrator.VerifyAsync(ct);
+            if (report.Ok)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[green]OK:[/] schema {report.Schema} matches its migrations.");
+                return 0;
+            }
+            AnsiConsole.MarkupLineInterpolated($"[red]Drift:[/] schema {report.Schema} differs from its migrations in {report.Differences.Count} place(s):");
+            foreach (var d in report.Differences)
+                AnsiConsole.MarkupLineInterpolated($"  - {d}");
+            AnsiConsole.MarkupLine("Fix the database by hand or restore the migration files; `chatstore db status` shows edited migrations.");
+            return CliAction.Failed;
+        });
+        return command;
+    }
+
+    static Command Reset()
+    {
+        var force = new Option<bool>("--force") { Description = "Required: confirms that every object of the schema is dropped" };
+        var command = new Command("reset", "Drop every object in the schema (data included)") { force };
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            if (!parse.GetValue(force))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Refusing:[/] reset drops every table and row in schema {client.Schema}. Run again with --force to confirm.");
+                return CliAction.Failed;
+            }
+            await client.Migrator.ResetAsync(ct);
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Reset:[/] schema {client.Schema} is empty. Run `chatstore db init` to recreate it.");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command Script()
+    {
+        var from = new Option<int?>("--from") { Description = "Start after this version (default 0)" };
+        var to = new Option<int?>("--to") { Description = "End at this version (default: latest)" };
+        var source = new Option<string>("--source") { Description = "Migration source", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
+        var command = new Command("script", "Print the SQL a migration range would run, for review; runs nothing") { from, to, source };
+        command.SetAction(parse =>
+        {
+            var settings = GlobalOptions.Settings(parse);
+            using var dataSource = Npgsql.NpgsqlDataSource.Create("Host=localhost");
+            Console.Out.Write(new Migrator(dataSource, settings.Schema, settings.AppRole).Script(parse.GetValue(from), parse.GetValue(to), parse.GetValue(source)!));
+            return 0;
+        });
+        return command;
+    }
+}

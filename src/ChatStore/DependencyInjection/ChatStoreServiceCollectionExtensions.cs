@@ -1,0 +1,31 @@
+using ChatStore;
+using ChatStore.Connection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Options for <see cref="ChatStoreServiceCollectionExtensions.AddChatStore"/>.</summary>
+public sealed class ChatStoreOptions
+{
+    /// <summary>Settings; when null they are loaded from the environment and config file (<see cref="ChatStoreSettings.Load"/>).</summary>
+    public ChatStoreSettings? Settings { get; set; }
+
+    /// <summary>Input size caps.</summary>
+    public ChatStoreLimits Limits { get; set; } = new();
+}
+
+/// <summary>Registers ChatStore in a service collection.</summary>
+public static class ChatStoreServiceCollectionExtensions
+{
+    /// <summary>Registers a singleton <see cref="ChatStoreClient"/>, created on first use and disposed with the container.</summary>
+    public static IServiceCollection AddChatStore(this IServiceCollection services, Action<ChatStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = new ChatStoreOptions();
+        configure?.Invoke(options);
+        services.TryAddSingleton(sp => ChatStoreClient.Create(
+            options.Settings ?? ChatStoreSettings.Load(), options.Limits, sp.GetService<ILoggerFactory>()));
+        return services;
+    }
+}

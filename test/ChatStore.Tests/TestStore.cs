@@ -1,0 +1,53 @@
+using ChatStore.Tenants;
+using ChatStore.Users;
+using Npgsql;
+
+namespace ChatStore.Tests;
+
+/// <summary>
+/// One initialised ChatStore database shared by the data tests. Tests never share data: each
+/// makes its own tenant (<see cref="NewTenantAsync"/>), so they run in any order and in parallel.
+/// </summary>
+public static class TestStore
+{
+    static readonly Lazy<Task<ChatStoreClient>> Shared = new(CreateAsync);
+
+    /// <summary>The shared client (schema <c>public</c> of a database made for this test run).</summary>
+    public static Task<ChatStoreClient> ClientAsync() => Shared.Value;
+
+    /// <summary>The connection string of the shared database, as the owner (bypasses nothing: use for assertions).</summary>
+    public static string ConnectionString { get; private set; } = "";
+
+    static async Task<ChatStoreClient> CreateAsync()
+    {
+        ConnectionString = await TestDatabase.CreateDatabaseAsync("store");
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 200 };
+        var client = await ChatStoreClient.CreateAsync(new ChatStore.Connection.ChatStoreSettings { ConnectionString = builder.ConnectionString });
+        await client.Migrator.InitAsync();
+        return client;
+    }
+
+    /// <summary>A fresh tenant and its scope.</summary>
+    public static async Task<(ChatStoreClient Client, TenantScope Scope, Tenant Tenant)> NewTenantAsync(
+        IReadOnlyList<string>? roles = null, string? searchLanguage = null)
+    {
+        var client = await ClientAsync();
+        var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "test tenant", Roles = roles, SearchLanguage = searchLanguage });
+        return (client, client.ForTenant(tenant.Id), tenant);
+    }
+
+    /// <summary>A fresh user in <paramref name="scope"/>.</summary>
+    public static Task<User> NewUserAsync(TenantScope scope, string? role = null) =>
+        scope.Users.CreateAsync(new NewUser { Email = $"u{Guid.NewGuid():N}@example.com", Name = "Test User", Role = role });
+
+    /// <summary>Runs a scalar query as the owner (RLS does not apply to the superuser), for assertions on stored state.</summary>
+    public static async Task<T> ScalarAsync<T>(string sql, params object[] args)
+    {
+        await ClientAsync();
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}
