@@ -13,6 +13,7 @@ public static class ChatStoreCli
         foreach (var option in GlobalOptions.All)
             root.Options.Add(option);
         root.Subcommands.Add(DbCommands.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         return root;
     }
 }

@@ -1,0 +1,86 @@
+using System.Threading.RateLimiting;
+using ChatStore.Connection;
+using ChatStore.Server.Apis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatStore.Server.Hosting;
+
+/// <summary>Builds the ChatStore HTTP service: services, middleware and every <c>/v1</c> route.</summary>
+public static class ChatStoreServer
+{
+    /// <summary>
+    /// A configured application. <paramref name="settings"/> override ChatStore's environment and
+    /// config-file settings (the CLI passes its flags here).
+    /// </summary>
+    public static WebApplication Build(string[] args, ChatStoreSettings? settings = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddEnvironmentVariables("CHATSTORE_");
+        var server = builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection("Server"));
+        configure?.Invoke(builder);
+        var options = builder.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Services.AddChatStore(o => o.Settings = settings ?? ChatStoreSettings.Load());
+        builder.Services.AddSingleton<CallerAuthentication>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemMapping>();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = options.RequestTimeout, TimeoutStatusCode = 503 });
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.Items[Caller.ItemKey] is Caller { TenantId: Guid tenant }
+                    ? RateLimitPartition.GetTokenBucketLimiter(tenant.ToString(), _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.RateLimitBurst,
+                        TokensPerPeriod = options.RateLimitPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
+                    : RateLimitPartition.GetNoLimiter("anonymous"));
+            o.OnRejected = async (ctx, ct) =>
+            {
+                var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                ctx.HttpContext.Response.StatusCode = 429;
+                ctx.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ctx.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new()
+                {
+                    HttpContext = ctx.HttpContext,
+                    ProblemDetails = ProblemMapping.Problem(429, "Too many requests", $"This tenant's rate limit is spent; retry after {retry} s."),
+                }).ConfigureAwait(false);
+            };
+        });
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>());
+        builder.Services.AddHealthChecks();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<CallerMiddleware>();
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthApi();
+        var v1 = app.MapGroup("/v1");
+        v1.MapTenantsApi();
+        v1.MapUsersApi();
+        return app;
+    }
+}

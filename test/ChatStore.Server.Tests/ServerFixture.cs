@@ -1,0 +1,102 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ChatStore.Connection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace ChatStore.Server.Tests;
+
+/// <summary>
+/// The HTTP service in-process (WebApplicationFactory) over a database made for this test run.
+/// Tests share the server but never data: each makes its own tenants through the API.
+/// </summary>
+public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string OperatorKey = "test-operator-key-0123456789";
+
+    public string ConnectionString { get; private set; } = "";
+
+    public int RateLimitPerSecond { get; init; } = 100_000;
+
+    public async Task InitializeAsync()
+    {
+        var url = Environment.GetEnvironmentVariable("CHATSTORE_TEST_DATABASE_URL")
+            ?? throw new InvalidOperationException("CHATSTORE_TEST_DATABASE_URL is not set: run the tests through scripts/test.sh.");
+        var server = DatabaseUrl.ToConnectionString(url);
+        var name = $"http_{Guid.NewGuid():N}";
+        await using (var conn = new NpgsqlConnection(server))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
+        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = ConnectionString });
+        await client.Migrator.InitAsync();
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Server:OperatorKey", OperatorKey);
+        builder.UseSetting("Server:RateLimitPerSecond", RateLimitPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Server:RateLimitBurst", RateLimitPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Server:MaxRequestBodyBytes", (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<ChatStoreClient>();
+            services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString }));
+        });
+    }
+
+    /// <summary>An HTTP client sending <paramref name="token"/> as the bearer credential.</summary>
+    public HttpClient As(string? token)
+    {
+        var http = CreateClient();
+        if (token is not null)
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    /// <summary>A new tenant with an API key, through the operator routes.</summary>
+    public async Task<(Guid TenantId, HttpClient Http)> NewTenantAsync(string[]? roles = null)
+    {
+        using var op = As(OperatorKey);
+        var tenant = await ReadAsync(await op.PostAsJsonAsync("/v1/tenants", new { name = "t", roles }));
+        var tenantId = tenant.GetProperty("id").GetGuid();
+        var key = await ReadAsync(await op.PostAsJsonAsync($"/v1/tenants/{tenantId}/api-keys", new { name = "test" }));
+        return (tenantId, As(key.GetProperty("secret").GetString()));
+    }
+
+    /// <summary>A new user of the tenant behind <paramref name="http"/>.</summary>
+    public static async Task<Guid> NewUserAsync(HttpClient http) =>
+        (await ReadAsync(await http.PostAsJsonAsync("/v1/users", new { email = $"u{Guid.NewGuid():N}@example.com", name = "User" }))).GetProperty("id").GetGuid();
+
+    /// <summary>The JSON body of a successful response (fails the test with the body otherwise).</summary>
+    public static async Task<JsonElement> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>The problem details of a failed response, asserting its status.</summary>
+    public static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, int status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}
