@@ -72,8 +72,17 @@ internal static class Validate
             case JsonValueKind.Object:
                 foreach (var p in element.EnumerateObject())
                 {
-                    CheckJsonString(p.Name, $"{path}.{p.Name}");
-                    Walk(p.Value, $"{path}.{p.Name}", depth + 1);
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw new ChatStoreValidationException(path, "unpaired_surrogate", "has a key with an escaped unpaired UTF-16 surrogate; it is not valid Unicode.");
+                    }
+                    CheckJsonString(name, $"{path}.{name}");
+                    Walk(p.Value, $"{path}.{name}", depth + 1);
                 }
                 break;
             case JsonValueKind.Array:

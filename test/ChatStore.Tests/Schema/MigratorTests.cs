@@ -67,7 +67,7 @@ public sealed class MigratorTests : SchemaTestBase
     [Fact]
     public async Task Five_migrators_at_once_on_a_database_a_version_behind_apply_the_rest_once()
     {
-        await NewMigrator().MigrateAsync(to: LatestVersion - 1);
+        await NewMigrator().MigrateAsync(to: MigrationSource.ChatStore.Migrations[^2].Version);
         var results = await RaceAsync();
         Assert.Equal(1, results.Sum(r => r.Applied.Count));
         Assert.Equal(MigrationSource.ChatStore.Migrations.Count, await ScalarAsync<long>("SELECT count(*) FROM public.chatstore_migrations"));

@@ -116,5 +116,7 @@ public sealed class UserStoreTests
         Assert.Equal("info.a.b", (await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Users.CreateAsync(new NewUser { Info = nul }))).Field);
         var lone = JsonDocument.Parse("""{"k":["ok","\ud800"]}""").RootElement;
         Assert.Equal("info.k[1]", (await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Users.CreateAsync(new NewUser { Info = lone }))).Field);
+        var loneKey = JsonDocument.Parse("""{"a\udbff":1}""").RootElement;
+        Assert.Equal("unpaired_surrogate", (await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Users.CreateAsync(new NewUser { Info = loneKey }))).Rule);
     }
 }
