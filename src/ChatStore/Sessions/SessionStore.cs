@@ -163,14 +163,16 @@ namespace ChatStore.Sessions
             using var op = Telemetry.Start("sessions.purge_expired");
             var age = Validate.Range(olderThan ?? TimeSpan.Zero, "olderThan", TimeSpan.Zero, TimeSpan.FromDays(3650));
             Validate.Range(batchSize, "batchSize", 1, MaxPurgeBatch);
+            // The batch is picked from sessions_expiry_idx and deleted by primary key (= ANY of an array,
+            // not IN, so that the delete never plans a scan of the tenant's sessions).
             const string sql = """
-                DELETE FROM {schema}.sessions WHERE id IN (
+                DELETE FROM {schema}.sessions WHERE id = ANY (ARRAY(
                     SELECT id FROM {schema}.sessions
                      WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND expires_at < now() - $1::interval
                        AND ($3::uuid IS NULL OR user_id = $3)
                      ORDER BY expires_at
                      LIMIT $2
-                       FOR UPDATE SKIP LOCKED)
+                       FOR UPDATE SKIP LOCKED))
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(age).Add(batchSize).Add(_ownerId);

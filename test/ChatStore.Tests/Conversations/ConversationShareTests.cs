@@ -96,6 +96,10 @@ public sealed class ConversationShareTests
         var shares = await scope.Conversations.ListSharesAsync(c.Id);
         Assert.Equal([live.Share.Id, expiring.Share.Id, revoked.Share.Id], shares.Select(s => s.Id));
         Assert.Equal([false, false, true], shares.Select(s => s.RevokedAt is not null));
+
+        // Nor does a deleted user's conversation stay public.
+        await scope.Users.DeleteAsync(user.Id);
+        await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => client.GetSharedConversationAsync(live.Token));
     }
 
     [Fact]
