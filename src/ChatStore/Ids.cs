@@ -30,8 +30,16 @@ internal static class Ids
         if (token is null || token.Length < prefix.Length + 2 || !token.StartsWith(prefix + "_", StringComparison.Ordinal) || token.Length > 200)
             return null;
         Span<byte> bytes = stackalloc byte[150];
-        if (!System.Buffers.Text.Base64Url.TryDecodeFromChars(token.AsSpan(prefix.Length + 1), bytes, out var written) || written < 32)
+        try
+        {
+            if (!System.Buffers.Text.Base64Url.TryDecodeFromChars(token.AsSpan(prefix.Length + 1), bytes, out var written) || written < 32)
+                return null;
+        }
+        catch (FormatException)
+        {
+            // TryDecodeFromChars throws on some malformed input instead of returning false.
             return null;
+        }
         return new Guid(bytes[..16], bigEndian: true);
     }
 }

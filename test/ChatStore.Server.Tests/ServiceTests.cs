@@ -132,7 +132,8 @@ public sealed class ServiceTests(ServerFixture server)
                 _ => "",
             }))));
             var method = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Single().ToLowerInvariant();
-            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out var operation), $"{method} {path} is not in the OpenAPI document");
+            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is not in the OpenAPI document");
+            Assert.True(item.TryGetProperty(method, out var operation), $"{method} {path} is not in the OpenAPI document");
             Assert.True(operation.TryGetProperty("summary", out _), $"{method} {path} has no summary");
         }
     }

@@ -5,6 +5,7 @@ using ChatStore.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace ChatStore.Cli.Commands;
