@@ -12,6 +12,8 @@ public enum CallerKind
     Tenant,
     /// <summary>A user session token: acts only as that user.</summary>
     User,
+    /// <summary>No valid credential; routes that need one answer 401.</summary>
+    Anonymous,
 }
 
 /// <summary>The authenticated caller of a request. Bound into endpoints as a parameter.</summary>
@@ -25,6 +27,8 @@ public sealed class Caller
         ScopeOrNull = scope;
         UserId = userId;
     }
+
+    internal static readonly Caller Nobody = new(CallerKind.Anonymous, null, null);
 
     internal static Caller Operator() => new(CallerKind.Operator, null, null);
 
@@ -70,7 +74,7 @@ public sealed class Caller
             throw new ChatStoreNotFoundException(entity, id);
     }
 
-    /// <summary>Minimal API binding: the caller the authentication middleware resolved.</summary>
+    /// <summary>Minimal API binding: the caller the authentication middleware resolved (never null: <see cref="CallerKind.Anonymous"/> without one).</summary>
     public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult(context.Items[ItemKey] as Caller);
+        ValueTask.FromResult<Caller?>(context.Items[ItemKey] as Caller ?? Nobody);
 }

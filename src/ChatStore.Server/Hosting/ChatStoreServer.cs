@@ -70,6 +70,7 @@ public static class ChatStoreServer
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        app.UseMiddleware<RequestSizeLimit>(options.MaxRequestBodyBytes);
         app.UseMiddleware<RequestLogging>();
         app.UseMiddleware<CallerMiddleware>();
         app.UseRateLimiter();
