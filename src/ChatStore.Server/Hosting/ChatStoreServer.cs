@@ -25,6 +25,8 @@ public static class ChatStoreServer
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddEnvironmentVariables("CHATSTORE_");
         var server = builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection("Server"));
+        // Request lines come from RequestLogging; the driver's per-command lines are noise here.
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
         var options = builder.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
 
