@@ -16,7 +16,7 @@ public static class TenantsApi
 
     public static RouteGroupBuilder MapTenantsApi(this RouteGroupBuilder v1)
     {
-        var api = v1.MapGroup("/tenants").WithTags("Tenants").AddEndpointFilter(Require.Operator);
+        var api = v1.MapGroup("/tenants").WithTags("Tenants").RequireOperator();
 
         api.MapPost("/", async (CreateTenantRequest body, ChatStoreClient client, CancellationToken ct) =>
             {

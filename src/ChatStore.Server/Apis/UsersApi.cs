@@ -17,7 +17,7 @@ public static class UsersApi
 
     public static RouteGroupBuilder MapUsersApi(this RouteGroupBuilder v1)
     {
-        var api = v1.MapGroup("/users").WithTags("Users").AddEndpointFilter(Require.Tenant);
+        var api = v1.MapGroup("/users").WithTags("Users").RequireTenant();
 
         api.MapPost("/", async (CreateUserRequest body, Caller caller, CancellationToken ct) =>
             {
@@ -28,22 +28,22 @@ public static class UsersApi
                 }, ct);
                 return TypedResults.Created($"/v1/users/{user.Id}", user);
             })
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("CreateUser").WithSummary("Create a user (tenant API key)");
 
         api.MapGet("/", async (int? limit, string? cursor, string? role, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.ListAsync(limit ?? 50, cursor, role, ct)))
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("ListUsers").WithSummary("List users, keyset-paginated (tenant API key)");
 
         api.MapGet("/by-email/{email}", async (string email, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.GetByEmailAsync(email, ct)))
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("GetUserByEmail").WithSummary("Find a user by email, case-insensitively (tenant API key)");
 
         api.MapGet("/by-external-id/{externalId}", async (string externalId, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.GetByExternalIdAsync(externalId, ct)))
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("GetUserByExternalId").WithSummary("Find a user by the app's external id (tenant API key)");
 
         api.MapGet("/{userId:guid}", async (Guid userId, Caller caller, CancellationToken ct) =>
@@ -60,7 +60,7 @@ public static class UsersApi
 
         api.MapPost("/{userId:guid}/logins", async (Guid userId, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.RecordLoginAsync(caller.ActAs(userId), ct)))
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("RecordLogin").WithSummary("Record a login now (tenant API key)");
 
         api.MapDelete("/{userId:guid}", async (Guid userId, Caller caller, CancellationToken ct) =>
@@ -68,7 +68,7 @@ public static class UsersApi
                 await caller.Scope.Users.DeleteAsync(caller.ActAs(userId), ct);
                 return TypedResults.NoContent();
             })
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("DeleteUser").WithSummary("Soft-delete a user and revoke their sessions (tenant API key)");
         return api;
     }

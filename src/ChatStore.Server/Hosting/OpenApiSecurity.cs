@@ -23,3 +23,33 @@ internal sealed class OpenApiSecurity : IOpenApiDocumentTransformer
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Per-operation documentation the route metadata cannot carry: the <c>Idempotency-Key</c> header on
+/// POST routes, and no security requirement on routes that take no credentials (share links).
+/// </summary>
+internal sealed class OpenApiOperations : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+            operation.Security = [];
+        if (string.Equals(context.Description.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
+            && context.Description.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true
+            && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyMiddleware.Header,
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "Makes the request safe to retry: a retry with the same key and body gets the original response " +
+                              "(Idempotent-Replayed: true); the same key with another body is 422; while the first request runs, 409.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
+            });
+        }
+        return Task.CompletedTask;
+    }
+}
