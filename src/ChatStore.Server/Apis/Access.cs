@@ -113,17 +113,15 @@ internal static class Slice
 /// <summary>OpenAPI response metadata shared by the routes.</summary>
 internal static class ApiMetadata
 {
-    /// <summary>The errors every tenant route can answer: bad input, no credentials, too large, rate limited.</summary>
+    /// <summary>The errors every tenant route can answer: bad input, too large, rate limited, timed out.</summary>
     public static RouteGroupBuilder TenantProblems(this RouteGroupBuilder group) => group
         .ProducesProblem(StatusCodes.Status400BadRequest)
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-        .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        .ProducesProblem(StatusCodes.Status429TooManyRequests)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>Routes that need a tenant API key: a session caller gets 403.</summary>
-    public static RouteHandlerBuilder TenantKeyOnly(this RouteHandlerBuilder route) => route
-        .RequireTenantKey()
-        .ProducesProblem(StatusCodes.Status403Forbidden);
+    public static RouteHandlerBuilder TenantKeyOnly(this RouteHandlerBuilder route) => route.RequireTenantKey();
 
     /// <summary>Routes with an id in the path: unknown, another tenant's or another user's → 404.</summary>
     public static RouteHandlerBuilder NotFound(this RouteHandlerBuilder route) => route.ProducesProblem(StatusCodes.Status404NotFound);

@@ -46,9 +46,9 @@ public static class ChatStoreServer
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = options.RequestTimeout, TimeoutStatusCode = 503 });
         builder.Services.AddRateLimiter(o =>
         {
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Guid>(context =>
                 context.Items[Caller.ItemKey] is Caller { TenantId: Guid tenant }
-                    ? RateLimitPartition.GetTokenBucketLimiter(tenant.ToString(), _ => new TokenBucketRateLimiterOptions
+                    ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.RateLimitBurst,
                         TokensPerPeriod = options.RateLimitPerSecond,
@@ -56,7 +56,7 @@ public static class ChatStoreServer
                         QueueLimit = 0,
                         AutoReplenishment = true,
                     })
-                    : RateLimitPartition.GetNoLimiter("anonymous"));
+                    : RateLimitPartition.GetNoLimiter(Guid.Empty));
             o.OnRejected = async (ctx, ct) =>
             {
                 var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;

@@ -9,7 +9,12 @@ internal sealed class OpenApiSecurity : IOpenApiDocumentTransformer
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info.Title = "ChatStore";
-        document.Info.Description = "The conversation and memory store for AI chat apps. Authenticate with Authorization: Bearer <operator key | cs_key_… | cs_sess_…>.";
+        document.Info.Description =
+            "The conversation and memory store for AI chat apps. Authenticate with Authorization: Bearer <operator key | cs_key_… | cs_sess_…>. " +
+            "A tenant API key acts for any user of its tenant; a session token acts only as its user, and another user's or tenant's id is 404, never 403. " +
+            "Request bodies carry only client-settable fields: server fields (id, tenantId, seq, counters, timestamps such as createdAt) are ignored; " +
+            "userId is honoured only for a tenant API key, and a session may give only its own. Lists are keyset-paginated: limit and cursor in, " +
+            "{items, nextCursor} out (nextCursor is null on the last page). Errors are RFC 9457 problem details (400 ones name the field and rule).";
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
         document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
