@@ -36,6 +36,22 @@ public sealed class ResourcesApiTests(ServerFixture server)
         Assert.Equal(1, next.GetProperty("items").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, next.GetProperty("nextCursor").ValueKind);
 
+        // Tokens are never stored for idempotent replay: the key is ignored and a retry is another session.
+        var tokens = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/sessions") { Content = JsonContent.Create(new { userId = world.UserB }) };
+            request.Headers.Add("Idempotency-Key", $"session-{world.TenantId}");
+            tokens.Add((await ReadAsync(await world.Key.SendAsync(request))).GetProperty("token").GetString()!);
+        }
+        Assert.NotEqual(tokens[0], tokens[1]);
+        await using (var db = new Npgsql.NpgsqlConnection(server.ConnectionString))
+        {
+            await db.OpenAsync();
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM idempotency_keys WHERE key = $1", db) { Parameters = { new() { Value = $"session-{world.TenantId}" } } };
+            Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
+        }
+
         // Sign out other devices: the world's session A goes, this one stays.
         Assert.Equal(1, (await ReadAsync(await session.PostAsJsonAsync("/v1/sessions/revoke-all", new { keepCurrent = true }))).GetProperty("revoked").GetInt32());
         await ProblemAsync(await world.SessionA.GetAsync("/v1/conversations"), 401);
@@ -44,7 +60,7 @@ public sealed class ResourcesApiTests(ServerFixture server)
         await ProblemAsync(await session.GetAsync("/v1/conversations"), 401);
         // The tenant key signs a user out everywhere.
         await ReadAsync(await world.SessionB.GetAsync("/v1/conversations"));
-        Assert.Equal(1, (await ReadAsync(await world.Key.PostAsJsonAsync("/v1/sessions/revoke-all", new { userId = world.UserB }))).GetProperty("revoked").GetInt32());
+        Assert.Equal(3, (await ReadAsync(await world.Key.PostAsJsonAsync("/v1/sessions/revoke-all", new { userId = world.UserB }))).GetProperty("revoked").GetInt32());
         await ProblemAsync(await world.SessionB.GetAsync("/v1/conversations"), 401);
     }
 

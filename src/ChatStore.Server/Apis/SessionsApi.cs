@@ -42,9 +42,9 @@ public static class SessionsApi
                 var created = await caller.Scope.Sessions.CreateAsync(caller.ActAs(body.UserId), TimeSpan.FromSeconds(seconds), body.IpAddress, body.UserAgent, ct);
                 return TypedResults.Created($"/v1/sessions/{created.Session.Id}", created);
             })
-            .TenantKeyOnly().NotFound().Idempotent()
+            .TenantKeyOnly().NotFound().ReturnsSecret()
             .WithName("CreateSession").WithSummary("Create a login session for a user; the token is returned only in this response (tenant API key)")
-            .WithDescription("lifetimeSeconds defaults to 30 days (60 s to 365 days). ipAddress and userAgent describe the end user's client. " + ApiMetadata.UserIdRule);
+            .WithDescription("lifetimeSeconds defaults to 30 days (60 s to 365 days). ipAddress and userAgent describe the end user's client. Idempotency-Key is ignored: the token is never stored for replay. " + ApiMetadata.UserIdRule);
 
         api.MapPost("/validate", async (ValidateSessionRequest body, Caller caller, CancellationToken ct) =>
                 await caller.Scope.Sessions.ValidateAsync(body.Token ?? "", ct) is Session session

@@ -28,9 +28,9 @@ public static class SharesApi
         api.MapPost("/conversations/{conversationId:guid}/shares", async (Guid conversationId, CreateShareRequest body, Caller caller, CancellationToken ct) =>
             {
                 var created = await caller.Conversations.CreateShareAsync(conversationId, body.ExpiresAt, body.UpToSeq, cancellationToken: ct);
-                return TypedResults.Created($"/v1/shared/{created.Token}", new CreatedShareResponse(created.Share, created.Token, $"/v1/shared/{created.Token}"));
+                return TypedResults.Created($"/v1/conversations/{conversationId}/shares", new CreatedShareResponse(created.Share, created.Token, $"/v1/shared/{created.Token}"));
             })
-            .RequireTenant().NotFound().Idempotent()
+            .RequireTenant().NotFound().ReturnsSecret()
             .WithName("CreateShare").WithSummary("Create a public share link of a conversation; the 128-bit token is returned only in this response");
 
         api.MapGet("/conversations/{conversationId:guid}/shares", async (Guid conversationId, [AsParameters] ShareListQuery query, Caller caller, CancellationToken ct) =>

@@ -42,7 +42,8 @@ internal sealed class OpenApiOperations : IOpenApiOperationTransformer
             operation.Security = [];
         if (string.Equals(context.Description.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
             && context.Description.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true
-            && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+            && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
+            && !metadata.OfType<SecretResponse>().Any())
         {
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter

@@ -18,7 +18,6 @@ internal sealed class RequestBodyLimit(RequestDelegate next, IOptions<ServerOpti
         if (context.Request.ContentLength > _max)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            context.Response.Headers.Connection = "close";
             await problems.WriteAsync(new()
             {
                 HttpContext = context,
