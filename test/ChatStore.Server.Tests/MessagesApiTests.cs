@@ -126,6 +126,10 @@ public sealed class MessagesApiTests(ServerFixture server)
         await ProblemAsync(await http.GetAsync($"/v1/messages/{answer}"), 404);
         Assert.Equal(["Q?", "A2"], Contents(await ReadAsync(await http.GetAsync($"/v1/conversations/{conversation}/messages"))));
         Assert.Equal(["Q?", "A1", "A2"], Contents(await ReadAsync(await http.GetAsync($"/v1/conversations/{conversation}/messages?includeDeleted=true"))));
+        // Another user cannot restore (or even learn of) a deleted message of A's.
+        var foreign = await world.SessionB.PostAsync($"/v1/messages/{answer}/restore", null);
+        await ProblemAsync(foreign, 404);
+        Assert.Equal(["Q?", "A2"], Contents(await ReadAsync(await http.GetAsync($"/v1/conversations/{conversation}/messages"))));
         var restored = await ReadAsync(await http.PostAsync($"/v1/messages/{answer}/restore", null));
         Assert.Equal(JsonValueKind.Null, restored.GetProperty("deletedAt").ValueKind);
         Assert.Equal(3, (await ReadAsync(await http.GetAsync($"/v1/conversations/{conversation}"))).GetProperty("messageCount").GetInt32());
