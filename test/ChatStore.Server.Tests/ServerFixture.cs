@@ -77,6 +77,34 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     public static async Task<Guid> NewUserAsync(HttpClient http) =>
         (await ReadAsync(await http.PostAsJsonAsync("/v1/users", new { email = $"u{Guid.NewGuid():N}@example.com", name = "User" }))).GetProperty("id").GetGuid();
 
+    /// <summary>A session token client for <paramref name="userId"/>, created with the tenant key <paramref name="key"/>; also returns the session id.</summary>
+    public async Task<(HttpClient Http, Guid SessionId, string Token)> SessionAsync(HttpClient key, Guid userId)
+    {
+        var created = await ReadAsync(await key.PostAsJsonAsync("/v1/sessions", new { userId }));
+        var token = created.GetProperty("token").GetString()!;
+        return (As(token), created.GetProperty("session").GetProperty("id").GetGuid(), token);
+    }
+
+    /// <summary>A tenant with its API key and two users, each with a session.</summary>
+    public async Task<World> NewWorldAsync()
+    {
+        var (tenantId, key) = await NewTenantAsync();
+        var a = await NewUserAsync(key);
+        var b = await NewUserAsync(key);
+        var sa = await SessionAsync(key, a);
+        var sb = await SessionAsync(key, b);
+        return new World(tenantId, key, a, sa.Http, sa.SessionId, b, sb.Http);
+    }
+
+    /// <summary>Sends <paramref name="body"/> (serialised as JSON, when given) with <paramref name="method"/>.</summary>
+    public static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string url, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+            request.Content = body is string raw ? new StringContent(raw, System.Text.Encoding.UTF8, "application/json") : JsonContent.Create(body);
+        return http.SendAsync(request);
+    }
+
     /// <summary>The JSON body of a successful response (fails the test with the body otherwise).</summary>
     public static async Task<JsonElement> ReadAsync(HttpResponseMessage response)
     {
@@ -94,6 +122,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 }
+
+/// <summary>A tenant, its API key, and users A and B with a session each.</summary>
+public sealed record World(Guid TenantId, HttpClient Key, Guid UserA, HttpClient SessionA, Guid SessionAId, Guid UserB, HttpClient SessionB);
 
 [CollectionDefinition(Name)]
 public sealed class ServerCollection : ICollectionFixture<ServerFixture>

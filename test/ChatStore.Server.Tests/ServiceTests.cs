@@ -135,6 +135,14 @@ public sealed class ServiceTests(ServerFixture server)
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is not in the OpenAPI document");
             Assert.True(item.TryGetProperty(method, out var operation), $"{method} {path} is not in the OpenAPI document");
             Assert.True(operation.TryGetProperty("summary", out _), $"{method} {path} has no summary");
+            Assert.True(operation.TryGetProperty("operationId", out _), $"{method} {path} has no name");
+            if (path.StartsWith("/v1", StringComparison.Ordinal))
+            {
+                var responses = operation.GetProperty("responses");
+                Assert.True(responses.EnumerateObject().Any(r => r.Name.StartsWith('2')), $"{method} {path} describes no success response");
+                Assert.True(responses.TryGetProperty("400", out var bad) && bad.GetProperty("content").TryGetProperty("application/problem+json", out _),
+                    $"{method} {path} describes no problem details");
+            }
         }
     }
 }

@@ -16,14 +16,14 @@ public static class TenantsApi
 
     public static RouteGroupBuilder MapTenantsApi(this RouteGroupBuilder v1)
     {
-        var api = v1.MapGroup("/tenants").WithTags("Tenants").AddEndpointFilter(Require.Operator);
+        var api = v1.MapGroup("/tenants").WithTags("Tenants").RequireOperator().TenantProblems();
 
         api.MapPost("/", async (CreateTenantRequest body, ChatStoreClient client, CancellationToken ct) =>
             {
                 var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = body.Name, Roles = body.Roles, DefaultRole = body.DefaultRole, SearchLanguage = body.SearchLanguage }, ct);
                 return TypedResults.Created($"/v1/tenants/{tenant.Id}", tenant);
             })
-            .WithName("CreateTenant").WithSummary("Create a tenant (operator)");
+            .Idempotent().WithName("CreateTenant").WithSummary("Create a tenant (operator)");
 
         api.MapGet("/", async (int? limit, string? cursor, ChatStoreClient client, CancellationToken ct) =>
                 TypedResults.Ok(await client.Tenants.ListAsync(limit ?? 100, cursor, ct)))
@@ -31,11 +31,11 @@ public static class TenantsApi
 
         api.MapGet("/{tenantId:guid}", async (Guid tenantId, ChatStoreClient client, CancellationToken ct) =>
                 TypedResults.Ok(await client.Tenants.GetAsync(tenantId, ct)))
-            .WithName("GetTenant").WithSummary("Get a tenant (operator)");
+            .NotFound().WithName("GetTenant").WithSummary("Get a tenant (operator)");
 
         api.MapPatch("/{tenantId:guid}", async (Guid tenantId, TenantUpdate body, ChatStoreClient client, CancellationToken ct) =>
                 TypedResults.Ok(await client.Tenants.UpdateAsync(tenantId, body, ct)))
-            .WithName("UpdateTenant").WithSummary("Change a tenant's name, roles, search language or retention (operator)");
+            .NotFound().WithName("UpdateTenant").WithSummary("Change a tenant's name, roles, search language or retention (operator)");
 
         api.MapDelete("/{tenantId:guid}", async (Guid tenantId, ChatStoreClient client, CallerAuthentication auth, CancellationToken ct) =>
             {
@@ -43,18 +43,18 @@ public static class TenantsApi
                 auth.Invalidate();
                 return TypedResults.NoContent();
             })
-            .WithName("DeleteTenant").WithSummary("Delete a tenant and all its data (operator)");
+            .NotFound().WithName("DeleteTenant").WithSummary("Delete a tenant and all its data (operator)");
 
         api.MapPost("/{tenantId:guid}/api-keys", async (Guid tenantId, CreateApiKeyRequest body, ChatStoreClient client, CancellationToken ct) =>
             {
                 var created = await client.Tenants.CreateApiKeyAsync(tenantId, body.Name, body.Scopes, body.ExpiresAt, ct);
                 return TypedResults.Created($"/v1/tenants/{tenantId}/api-keys/{created.Key.Id}", created);
             })
-            .WithName("CreateApiKey").WithSummary("Create a tenant API key; the secret is returned only in this response (operator)");
+            .NotFound().WithName("CreateApiKey").WithSummary("Create a tenant API key; the secret is returned only in this response (operator)");
 
         api.MapGet("/{tenantId:guid}/api-keys", async (Guid tenantId, ChatStoreClient client, CancellationToken ct) =>
                 TypedResults.Ok(await client.Tenants.ListApiKeysAsync(tenantId, ct)))
-            .WithName("ListApiKeys").WithSummary("List a tenant's API keys, without secrets (operator)");
+            .NotFound().WithName("ListApiKeys").WithSummary("List a tenant's API keys, without secrets (operator)");
 
         api.MapDelete("/{tenantId:guid}/api-keys/{keyId:guid}", async (Guid tenantId, Guid keyId, ChatStoreClient client, CallerAuthentication auth, CancellationToken ct) =>
             {
@@ -62,7 +62,7 @@ public static class TenantsApi
                 auth.Invalidate();
                 return TypedResults.NoContent();
             })
-            .WithName("RevokeApiKey").WithSummary("Revoke an API key (operator)");
+            .NotFound().WithName("RevokeApiKey").WithSummary("Revoke an API key (operator)");
         return api;
     }
 }

@@ -17,7 +17,7 @@ public static class UsersApi
 
     public static RouteGroupBuilder MapUsersApi(this RouteGroupBuilder v1)
     {
-        var api = v1.MapGroup("/users").WithTags("Users").AddEndpointFilter(Require.Tenant);
+        var api = v1.MapGroup("/users").WithTags("Users").RequireTenant().TenantProblems();
 
         api.MapPost("/", async (CreateUserRequest body, Caller caller, CancellationToken ct) =>
             {
@@ -28,27 +28,27 @@ public static class UsersApi
                 }, ct);
                 return TypedResults.Created($"/v1/users/{user.Id}", user);
             })
-            .AddEndpointFilter(Require.TenantKey)
-            .WithName("CreateUser").WithSummary("Create a user (tenant API key)");
+            .RequireTenantKey()
+            .Conflict().Idempotent().WithName("CreateUser").WithSummary("Create a user (tenant API key)");
 
         api.MapGet("/", async (int? limit, string? cursor, string? role, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.ListAsync(limit ?? 50, cursor, role, ct)))
-            .AddEndpointFilter(Require.TenantKey)
+            .RequireTenantKey()
             .WithName("ListUsers").WithSummary("List users, keyset-paginated (tenant API key)");
 
         api.MapGet("/by-email/{email}", async (string email, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.GetByEmailAsync(email, ct)))
-            .AddEndpointFilter(Require.TenantKey)
-            .WithName("GetUserByEmail").WithSummary("Find a user by email, case-insensitively (tenant API key)");
+            .RequireTenantKey()
+            .NotFound().WithName("GetUserByEmail").WithSummary("Find a user by email, case-insensitively (tenant API key)");
 
         api.MapGet("/by-external-id/{externalId}", async (string externalId, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.GetByExternalIdAsync(externalId, ct)))
-            .AddEndpointFilter(Require.TenantKey)
-            .WithName("GetUserByExternalId").WithSummary("Find a user by the app's external id (tenant API key)");
+            .RequireTenantKey()
+            .NotFound().WithName("GetUserByExternalId").WithSummary("Find a user by the app's external id (tenant API key)");
 
         api.MapGet("/{userId:guid}", async (Guid userId, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.GetAsync(caller.ActAs(userId), ct)))
-            .WithName("GetUser").WithSummary("Get a user");
+            .NotFound().WithName("GetUser").WithSummary("Get a user");
 
         api.MapPatch("/{userId:guid}", async (Guid userId, UpdateUserRequest body, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.UpdateAsync(caller.ActAs(userId), new UserUpdate
@@ -56,20 +56,20 @@ public static class UsersApi
                     ExternalId = body.ExternalId, Email = body.Email, Name = body.Name,
                     Role = caller.Kind == CallerKind.User ? null : body.Role, Info = body.Info,
                 }, ct)))
-            .WithName("UpdateUser").WithSummary("Update a user (a session caller cannot change its own role)");
+            .NotFound().Conflict().WithName("UpdateUser").WithSummary("Update a user (a session caller cannot change its own role)");
 
         api.MapPost("/{userId:guid}/logins", async (Guid userId, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Users.RecordLoginAsync(caller.ActAs(userId), ct)))
-            .AddEndpointFilter(Require.TenantKey)
-            .WithName("RecordLogin").WithSummary("Record a login now (tenant API key)");
+            .RequireTenantKey()
+            .NotFound().WithName("RecordLogin").WithSummary("Record a login now (tenant API key)");
 
         api.MapDelete("/{userId:guid}", async (Guid userId, Caller caller, CancellationToken ct) =>
             {
                 await caller.Scope.Users.DeleteAsync(caller.ActAs(userId), ct);
                 return TypedResults.NoContent();
             })
-            .AddEndpointFilter(Require.TenantKey)
-            .WithName("DeleteUser").WithSummary("Soft-delete a user and revoke their sessions (tenant API key)");
+            .RequireTenantKey()
+            .NotFound().WithName("DeleteUser").WithSummary("Soft-delete a user and revoke their sessions (tenant API key)");
         return api;
     }
 }

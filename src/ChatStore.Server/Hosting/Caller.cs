@@ -12,8 +12,6 @@ public enum CallerKind
     Tenant,
     /// <summary>A user session token: acts only as that user.</summary>
     User,
-    /// <summary>No valid credential; routes that need one answer 401.</summary>
-    Anonymous,
 }
 
 /// <summary>The authenticated caller of a request. Bound into endpoints as a parameter.</summary>
@@ -21,26 +19,31 @@ public sealed class Caller
 {
     internal const string ItemKey = "chatstore.caller";
 
-    Caller(CallerKind kind, TenantScope? scope, Guid? userId)
+    Caller(CallerKind kind, TenantScope? scope, Guid? userId, Guid? sessionId)
     {
         Kind = kind;
         ScopeOrNull = scope;
         UserId = userId;
+        SessionId = sessionId;
     }
 
-    internal static readonly Caller Nobody = new(CallerKind.Anonymous, null, null);
+    internal static Caller Operator() => new(CallerKind.Operator, null, null, null);
 
-    internal static Caller Operator() => new(CallerKind.Operator, null, null);
+    internal static Caller ForTenant(TenantScope scope) => new(CallerKind.Tenant, scope, null, null);
 
-    internal static Caller ForTenant(TenantScope scope) => new(CallerKind.Tenant, scope, null);
-
-    internal static Caller ForUser(TenantScope scope, Guid userId) => new(CallerKind.User, scope, userId);
+    internal static Caller ForUser(TenantScope scope, Guid userId, Guid sessionId) => new(CallerKind.User, scope, userId, sessionId);
 
     /// <summary>The kind of caller.</summary>
     public CallerKind Kind { get; }
 
     /// <summary>The session user, for <see cref="CallerKind.User"/>.</summary>
     public Guid? UserId { get; }
+
+    /// <summary>The session the token authenticates, for <see cref="CallerKind.User"/>.</summary>
+    public Guid? SessionId { get; }
+
+    /// <summary>Whether the caller is one user's session (and so reaches only that user's data).</summary>
+    public bool IsUser => Kind == CallerKind.User;
 
     TenantScope? ScopeOrNull { get; }
 
@@ -74,7 +77,17 @@ public sealed class Caller
             throw new ChatStoreNotFoundException(entity, id);
     }
 
-    /// <summary>Minimal API binding: the caller the authentication middleware resolved (never null: <see cref="CallerKind.Anonymous"/> without one).</summary>
+    /// <summary>Conversations (and share links) this caller reaches: a session caller only its own.</summary>
+    public Conversations.ConversationStore Conversations =>
+        IsUser ? Scope.Conversations.ForUser(UserId!.Value) : Scope.Conversations;
+
+    /// <summary>Subjects this caller reaches: a session caller only its own.</summary>
+    public Subjects.SubjectStore Subjects => IsUser ? Scope.Subjects.ForUser(UserId!.Value) : Scope.Subjects;
+
+    /// <summary>Login sessions this caller reaches: a session caller only its own user's.</summary>
+    public Sessions.SessionStore Sessions => IsUser ? Scope.Sessions.ForUser(UserId!.Value) : Scope.Sessions;
+
+    /// <summary>Minimal API binding: the caller the authentication middleware resolved.</summary>
     public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult<Caller?>(context.Items[ItemKey] as Caller ?? Nobody);
+        ValueTask.FromResult(context.Items[ItemKey] as Caller);
 }

@@ -40,13 +40,17 @@ public static class ChatStoreServer
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemMapping>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+        });
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = options.RequestTimeout, TimeoutStatusCode = 503 });
         builder.Services.AddRateLimiter(o =>
         {
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Guid>(context =>
                 context.Items[Caller.ItemKey] is Caller { TenantId: Guid tenant }
-                    ? RateLimitPartition.GetTokenBucketLimiter(tenant.ToString(), _ => new TokenBucketRateLimiterOptions
+                    ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.RateLimitBurst,
                         TokensPerPeriod = options.RateLimitPerSecond,
@@ -54,7 +58,7 @@ public static class ChatStoreServer
                         QueueLimit = 0,
                         AutoReplenishment = true,
                     })
-                    : RateLimitPartition.GetNoLimiter("anonymous"));
+                    : RateLimitPartition.GetNoLimiter(Guid.Empty));
             o.OnRejected = async (ctx, ct) =>
             {
                 var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
@@ -67,13 +71,17 @@ public static class ChatStoreServer
                 }).ConfigureAwait(false);
             };
         });
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<OpenApiSecurity>());
+        builder.Services.AddOpenApi(o =>
+        {
+            o.AddDocumentTransformer<OpenApiSecurity>();
+            o.AddOperationTransformer<OpenApiOperations>();
+        });
         builder.Services.AddHealthChecks();
 
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.UseMiddleware<RequestSizeLimit>(options.MaxRequestBodyBytes);
         app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<RequestBodyLimit>();
         app.UseMiddleware<CallerMiddleware>();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
@@ -84,6 +92,23 @@ public static class ChatStoreServer
         var v1 = app.MapGroup("/v1");
         v1.MapTenantsApi();
         v1.MapUsersApi();
+        v1.MapSessionsApi();
+        v1.MapConversationsApi();
+        v1.MapSharesApi();
+        v1.MapMessagesApi();
+        v1.MapFeedbackApi();
+        v1.MapCorrectionsApi();
+        v1.MapMessageDocumentsApi();
+        v1.MapMemoriesApi();
+        v1.MapDocumentsApi();
+        v1.MapAnalysesApi();
+        v1.MapSubjectsApi();
+        v1.MapPreferencesApi();
+        v1.MapRemindersApi();
+        v1.MapUsageApi();
+        v1.MapCreditsApi();
+        v1.MapCacheApi();
+        v1.MapSearchHistoryApi();
         return app;
     }
 }

@@ -18,7 +18,8 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IProblemDetail
     {
         if (!HttpMethods.IsPost(context.Request.Method)
             || !context.Request.Headers.TryGetValue(Header, out var values)
-            || context.Items[Caller.ItemKey] is not Caller { Kind: CallerKind.Tenant or CallerKind.User } caller)
+            || context.Items[Caller.ItemKey] is not Caller { Kind: CallerKind.Tenant or CallerKind.User } caller
+            || context.GetEndpoint()?.Metadata.GetMetadata<SecretResponse>() is not null)
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -87,4 +88,16 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IProblemDetail
         context.Response.StatusCode = status;
         await problems.WriteAsync(new() { HttpContext = context, ProblemDetails = ProblemMapping.Problem(status, title, detail) }).ConfigureAwait(false);
     }
+}
+
+/// <summary>
+/// Marks a route whose response holds a secret (a session or share token): its response is never
+/// stored for idempotent replay (only hashes of such secrets are kept), so the route ignores
+/// <c>Idempotency-Key</c>; a retry creates another one.
+/// </summary>
+internal sealed class SecretResponse
+{
+    public static readonly SecretResponse Instance = new();
+
+    SecretResponse() { }
 }

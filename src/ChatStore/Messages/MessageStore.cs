@@ -369,6 +369,24 @@ namespace ChatStore.Messages
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("message", id);
         }
 
+        const string GetIncludingDeletedSql = $$"""
+            SELECT {{Columns}} FROM {schema}.messages m
+             WHERE m.id = $1 AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+            """;
+
+        /// <summary>
+        /// A message by id, soft-deleted or not, in a conversation that is not soft-deleted (for a trash view,
+        /// or to check whose a message is before <see cref="RestoreAsync"/>).
+        /// </summary>
+        /// <exception cref="ChatStoreNotFoundException">No such message for this tenant, or its conversation is deleted.</exception>
+        public async Task<Message> GetIncludingDeletedAsync(Guid id, CancellationToken cancellationToken = default)
+        {
+            using var op = Telemetry.Start("messages.get_including_deleted");
+            await using var cmd = await _scope.CommandAsync(GetIncludingDeletedSql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(id);
+            return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("message", id);
+        }
+
         /// <summary>
         /// A conversation's messages in ascending seq order: the latest <see cref="HistoryQuery.Limit"/> (default),
         /// the latest before <see cref="HistoryQuery.BeforeSeq"/>, or the earliest after <see cref="HistoryQuery.AfterSeq"/>

@@ -169,6 +169,17 @@ namespace ChatStore.Reminders
         public Task<Reminder> CompleteAsync(Guid id, CancellationToken cancellationToken = default) =>
             SetStatusAsync("reminders.complete", id, ReminderStatus.Completed, cancellationToken);
 
+        /// <summary>Deletes a reminder for good (any status); a worker that claimed it keeps what it read.</summary>
+        public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
+        {
+            using var op = Telemetry.Start("reminders.delete");
+            const string sql = "DELETE FROM {schema}.reminders WHERE id = $1";
+            await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(id);
+            if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                throw new ChatStoreNotFoundException("reminder", id);
+        }
+
         async Task<Reminder> SetStatusAsync(string operation, Guid id, string status, CancellationToken cancellationToken)
         {
             using var op = Telemetry.Start(operation);
