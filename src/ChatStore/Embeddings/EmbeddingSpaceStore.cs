@@ -44,8 +44,13 @@ namespace ChatStore.Embeddings
         /// </summary>
         /// <param name="space">The definition.</param>
         /// <param name="maintenanceWorkMem">Memory for the index build (a PostgreSQL size such as <c>1GB</c>).</param>
+        /// <param name="deferIndex">
+        /// Register without building the index, for a large first load: inserting into an HNSW index row by row
+        /// is far slower than building it over loaded rows. Build it afterwards with <see cref="RebuildIndexAsync"/>;
+        /// until then every search of the space is exact.
+        /// </param>
         /// <param name="cancellationToken">Cancels the registration (an interrupted build is dropped).</param>
-        public async Task<EmbeddingSpace> RegisterSpaceAsync(NewEmbeddingSpace space, string maintenanceWorkMem = "1GB",
+        public async Task<EmbeddingSpace> RegisterSpaceAsync(NewEmbeddingSpace space, string maintenanceWorkMem = "1GB", bool deferIndex = false,
             CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(space);
@@ -86,7 +91,8 @@ namespace ChatStore.Embeddings
                     $"{EmbeddingKinds.Name(registered.Metric)}, {EmbeddingKinds.Name(registered.IndexKind)}). Register the new model under a new name.");
             try
             {
-                await EnsureIndexAsync(conn, registered, maintenanceWorkMem, rebuild: false, cancellationToken).ConfigureAwait(false);
+                if (!deferIndex)
+                    await EnsureIndexAsync(conn, registered, maintenanceWorkMem, rebuild: false, cancellationToken).ConfigureAwait(false);
             }
             catch when (created is not null)
             {
@@ -126,8 +132,9 @@ namespace ChatStore.Embeddings
         }
 
         /// <summary>
-        /// Rebuilds a space's vector index concurrently: after a large load into an IVFFlat space (whose
-        /// lists are chosen from the rows present at build time), or to repair an interrupted build.
+        /// Builds or rebuilds a space's vector index concurrently: after a first load into a space registered
+        /// with a deferred index, after a large load into an IVFFlat space (whose lists are chosen from the rows
+        /// present at build time), or to repair an interrupted build.
         /// </summary>
         public async Task<EmbeddingSpace> RebuildIndexAsync(string name, string maintenanceWorkMem = "1GB", CancellationToken cancellationToken = default)
         {

@@ -177,7 +177,8 @@ namespace ChatStore.Embeddings
             await using var tx = await _scope.BeginAsync(cancellationToken).ConfigureAwait(false);
             await using (var create = tx.Command("""
                 CREATE TEMP TABLE chatstore_embedding_stage (id uuid NOT NULL, owner_kind text NOT NULL, owner_id uuid NOT NULL, chunk_index integer NOT NULL,
-                    chunk_text text, embedding vector NOT NULL) ON COMMIT DROP
+                    chunk_text text, embedding vector NOT NULL) ON COMMIT DROP;
+                SET LOCAL jit = off
                 """))
                 await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 

@@ -14,7 +14,7 @@ namespace ChatStore.Search;
 internal sealed class SearchCommand : IAsyncDisposable
 {
     const string SettingsSql = """
-        SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('enable_sort', $1, true),
+        SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true), set_config('enable_sort', $1, true),
                set_config('hnsw.ef_search', $2, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
                set_config('hnsw.max_scan_tuples', $3, true), set_config('ivfflat.probes', $4, true),
                set_config('ivfflat.iterative_scan', 'relaxed_order', true)
@@ -47,6 +47,8 @@ internal sealed class SearchCommand : IAsyncDisposable
         var v = vector ?? new VectorSettings(false, 40, 20_000, 1);
         // enable_sort = off only when the index order must be used: it makes "filter by btree, then
         // sort" cost more than the HNSW scan, which the planner would otherwise pick for selective filters.
+        // JIT stays off: these statements run in milliseconds, and the cost that enable_sort = off adds would
+        // otherwise make PostgreSQL spend seconds compiling them.
         foreach (var value in new[] { v.ForceIndexOrder ? "off" : "on", Invariant(v.EfSearch), Invariant(v.MaxScanTuples), Invariant(v.Probes) })
             settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
         batch.BatchCommands.Add(settings);

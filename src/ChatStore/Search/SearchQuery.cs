@@ -129,8 +129,8 @@ public abstract record VectorSearchSettings : SearchFilters
     /// <summary>Auto mode searches exactly below this many candidate rows (default 2,000).</summary>
     public int ExactThreshold { get; init; } = 2000;
 
-    /// <summary>HNSW's candidate list size per query (<c>hnsw.ef_search</c>; default 100): higher is better recall, slower.</summary>
-    public int EfSearch { get; init; } = 100;
+    /// <summary>HNSW's candidate list size per query (<c>hnsw.ef_search</c>; default 200): higher is better recall, slower.</summary>
+    public int EfSearch { get; init; } = 200;
 
     /// <summary>The most tuples an iterative HNSW scan visits looking for rows that pass the filters (<c>hnsw.max_scan_tuples</c>; default 20,000).</summary>
     public int MaxScanTuples { get; init; } = 20_000;

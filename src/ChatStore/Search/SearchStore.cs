@@ -125,24 +125,15 @@ namespace ChatStore.Search
              ORDER BY p.rank DESC, p.id DESC
             """;
 
-        // Vector candidates, for a space rendered into {space} (its id), {distance} (the distance
-        // expression that the space's partial index serves) — see RenderForSpace.
+        // Vector candidates, for a space rendered into {space} (its id) and {distance} (the distance
+        // expression that the space's partial index serves); see ForSpace. No liveness checks: soft-deleting
+        // an owner deletes its vectors (migration 0008's triggers).
         const string VectorFilter = """
             e.space_id = {space} AND e.tenant_id = current_setting('chatstore.tenant_id')::uuid
                AND ($1::uuid IS NULL OR e.user_id = $1) AND ($2::uuid IS NULL OR e.conversation_id = $2)
                AND ($3::timestamptz IS NULL OR e.owner_created_at >= $3) AND ($4::timestamptz IS NULL OR e.owner_created_at < $4)
                AND CASE WHEN e.message_id IS NOT NULL THEN 'message' WHEN e.memory_id IS NOT NULL THEN 'memory'
                         WHEN e.document_id IS NOT NULL THEN 'document' WHEN e.analysis_id IS NOT NULL THEN 'analysis' ELSE 'subject' END = ANY ($5::text[])
-               AND (e.message_id IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.messages m WHERE m.id = e.message_id AND m.deleted_at IS NULL
-                           AND NOT EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NOT NULL)))
-               AND (e.memory_id IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.memories x WHERE x.id = e.memory_id AND x.deleted_at IS NULL AND x.superseded_by IS NULL))
-               AND (e.document_id IS NULL OR EXISTS (SELECT 1 FROM {schema}.documents d WHERE d.id = e.document_id AND d.deleted_at IS NULL))
-               AND (e.analysis_id IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id
-                         WHERE a.id = e.analysis_id AND d.deleted_at IS NULL))
-               AND (e.subject_id IS NULL OR EXISTS (SELECT 1 FROM {schema}.subjects s WHERE s.id = e.subject_id AND s.deleted_at IS NULL))
             """;
 
         const string VectorColumns = """
@@ -240,16 +231,17 @@ namespace ChatStore.Search
             }
             if (string.IsNullOrWhiteSpace(text))
                 return new Page<SearchHit>([], null);
-            text = FirstWords(text, MaxQueryWords);
+            text = QueryText(text, MaxQueryWords);
 
-            await using var cmd = await SearchCommand.CreateAsync(_scope, FullTextSql, null, cancellationToken).ConfigureAwait(false);
-            AddFilters(cmd, filters);
-            cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(roles, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer)
-               .Add(limit + 1, NpgsqlDbType.Integer).Add(afterRank, NpgsqlDbType.Real).Add(afterId, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
-               .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
-            var items = await ReadAsync(cmd, MapText, query.Language, cancellationToken).ConfigureAwait(false);
+            var items = await RunAsync(FullTextSql, null, text, (cmd, text) =>
+            {
+                AddFilters(cmd, filters);
+                cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(roles, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer)
+                   .Add(limit + 1, NpgsqlDbType.Integer).Add(afterRank, NpgsqlDbType.Real).Add(afterId, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
+                   .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
+            }, MapText, language, cancellationToken).ConfigureAwait(false);
             return Tenants.TenantStore.PageOf(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
         }
 
@@ -269,14 +261,15 @@ namespace ChatStore.Search
             var (settings, threshold) = ValidateVector(query, k);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
 
-            await using var cmd = await SearchCommand.CreateAsync(_scope, ForSpace(query.Space, VectorSql), settings, cancellationToken).ConfigureAwait(false);
-            AddFilters(cmd, filters);
-            cmd.Add(null, NpgsqlDbType.Text).Add("", NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(k, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
-               .Add(k, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add("", NpgsqlDbType.Text)
-               .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
-            return await ReadAsync(cmd, MapVector, null, cancellationToken).ConfigureAwait(false);
+            return await ReadAsync(ForSpace(query.Space, VectorSql), settings, "", (cmd, _) =>
+            {
+                AddFilters(cmd, filters);
+                cmd.Add(null, NpgsqlDbType.Text).Add("", NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(k, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
+                   .Add(k, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add("", NpgsqlDbType.Text)
+                   .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
+            }, MapVector, null, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>
@@ -298,16 +291,17 @@ namespace ChatStore.Search
             var headline = Headline(query.HighlightStart, query.HighlightEnd);
             var (settings, threshold) = ValidateVector(query, candidates);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
-            text = FirstWords(text, MaxQueryWords);
+            text = QueryText(text, MaxQueryWords);
 
-            await using var cmd = await SearchCommand.CreateAsync(_scope, ForSpace(query.Space, HybridSql), settings, cancellationToken).ConfigureAwait(false);
-            AddFilters(cmd, filters);
-            cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-               .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(candidates, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
-               .Add(limit, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
-               .Add(rrfK, NpgsqlDbType.Integer).Add(candidates, NpgsqlDbType.Integer);
-            return await ReadAsync(cmd, MapHybrid, query.Language, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(ForSpace(query.Space, HybridSql), settings, text, (cmd, text) =>
+            {
+                AddFilters(cmd, filters);
+                cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                   .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(candidates, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
+                   .Add(limit, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
+                   .Add(rrfK, NpgsqlDbType.Integer).Add(candidates, NpgsqlDbType.Integer);
+            }, MapHybrid, language, cancellationToken).ConfigureAwait(false);
         }
 
         sealed record Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, string[] Kinds);
@@ -372,22 +366,38 @@ namespace ChatStore.Search
         }
 
         /// <summary>
-        /// The text up to its <paramref name="max"/>-th word (a run of letters or digits): PostgreSQL's parser
-        /// makes at most a few lexemes of each, so the query's size stays bounded whatever the input.
+        /// The query text as PostgreSQL gets it: cut after its <paramref name="max"/>-th word (a run of letters
+        /// or digits; the parser makes at most a few lexemes of each, so the query's size stays bounded), and
+        /// with a '-' that follows another '-' with no word between turned into a space: websearch_to_tsquery
+        /// stacks such negations and fails with "tsquery stack too small" past 32 of them.
         /// </summary>
-        internal static string FirstWords(string text, int max)
+        internal static string QueryText(string text, int max)
         {
+            var sb = new System.Text.StringBuilder(text.Length);
             var words = 0;
             var inWord = false;
+            var negated = false;
             for (var i = 0; i < text.Length; i++)
             {
+                var c = text[i];
                 var letter = char.IsLetterOrDigit(text, i);
                 if (letter && !inWord && ++words > max)
-                    return text[..i];
+                    break;
                 inWord = letter;
-                if (char.IsHighSurrogate(text[i])) i++;
+                if (letter)
+                {
+                    negated = false;
+                }
+                else if (c == '-')
+                {
+                    if (negated) c = ' ';
+                    negated = true;
+                }
+                sb.Append(c);
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length)
+                    sb.Append(text[++i]);
             }
-            return text;
+            return sb.ToString();
         }
 
         static string Headline(string? start, string? end)
@@ -399,8 +409,31 @@ namespace ChatStore.Search
             return $"StartSel=\"{start}\", StopSel=\"{end}\", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=2, FragmentDelimiter=\" … \"";
         }
 
-        async Task<List<T>> ReadAsync<T>(SearchCommand cmd, Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
+        /// <summary>
+        /// Runs a text search. Should PostgreSQL's query parser still refuse the text (a limit of
+        /// websearch_to_tsquery that <see cref="QueryText"/> does not foresee), runs it again with the
+        /// text's plain words only, so no query text is ever an error.
+        /// </summary>
+        async Task<List<T>> RunAsync<T>(string sql, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
+            Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
         {
+            try
+            {
+                return await ReadAsync(sql, settings, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
+                && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
+            {
+                var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
+                return await ReadAsync(sql, settings, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        async Task<List<T>> ReadAsync<T>(string sql, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
+            Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
+        {
+            await using var cmd = await SearchCommand.CreateAsync(_scope, sql, settings, cancellationToken).ConfigureAwait(false);
+            parameters(cmd, text);
             try
             {
                 return await cmd.ReadListAsync(map, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,9 @@ public sealed class FullTextSearchTests
         var list = new List<string> { "", " ", "\"", "'", "(", ")", "-", "!", ":*", "<->", "or", "-or", "\"\"\"", "((((((", "))))))", "!!!!", "...", "***",
             new string('(', 5000), new string('"', 9999), string.Concat(Enumerable.Repeat("a ", 5000)), new string('x', 10_000), new string('é', 3000),
             string.Concat(Enumerable.Repeat("or ", 3000)), string.Concat(Enumerable.Repeat("-", 10_000)), string.Concat(Enumerable.Repeat("🐶", 5000)),
-            string.Concat(Enumerable.Repeat("fox <-> ", 1200)), string.Concat(Enumerable.Repeat("\"fox ", 2000)) };
+            string.Concat(Enumerable.Repeat("fox <-> ", 1200)), string.Concat(Enumerable.Repeat("\"fox ", 2000)),
+            string.Concat(Enumerable.Repeat("-&", 100)), string.Concat(Enumerable.Repeat("-|", 100)), string.Concat(Enumerable.Repeat(" -", 100)) + "fox",
+            string.Concat(Enumerable.Repeat("-(", 100)), string.Concat(Enumerable.Repeat("- fox ", 500)), string.Concat(Enumerable.Repeat("fox-", 2000)) };
         while (list.Count < count)
         {
             var sb = new StringBuilder();

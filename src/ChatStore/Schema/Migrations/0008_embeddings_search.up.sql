@@ -18,3 +18,35 @@ CREATE UNIQUE INDEX embeddings_owner_chunk_key ON {schema}.embeddings
     (space_id, (coalesce(message_id, memory_id, document_id, analysis_id, subject_id)), chunk_index);
 
 CREATE INDEX embeddings_conversation_idx ON {schema}.embeddings (conversation_id, space_id) WHERE conversation_id IS NOT NULL;
+
+-- Vectors exist for live rows only: soft-deleting a message, memory (or superseding it), document,
+-- subject or conversation deletes their vectors, so vector search needs no per-candidate liveness
+-- checks inside the index scan. A restored row is embedded again by a reindex (it lacks vectors).
+-- The body names no schema (TG_TABLE_SCHEMA), so the function is the same in every schema.
+CREATE FUNCTION {schema}.chatstore_forget_embeddings() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'conversations' THEN
+        EXECUTE format('DELETE FROM %I.embeddings WHERE conversation_id = $1 AND message_id IS NOT NULL', TG_TABLE_SCHEMA) USING NEW.id;
+    ELSIF TG_TABLE_NAME = 'documents' THEN
+        EXECUTE format('DELETE FROM %I.embeddings WHERE document_id = $1 OR analysis_id IN (SELECT a.id FROM %I.document_analyses a WHERE a.document_id = $1)',
+                       TG_TABLE_SCHEMA, TG_TABLE_SCHEMA) USING NEW.id;
+    ELSE
+        EXECUTE format('DELETE FROM %I.embeddings WHERE %I = $1', TG_TABLE_SCHEMA, TG_ARGV[0]) USING NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION {schema}.chatstore_forget_embeddings() IS 'Deletes the vectors of a row that was soft-deleted (or a memory that was superseded).';
+
+CREATE TRIGGER messages_forget_embeddings AFTER UPDATE OF deleted_at ON {schema}.messages
+    FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION {schema}.chatstore_forget_embeddings('message_id');
+CREATE TRIGGER memories_forget_embeddings AFTER UPDATE OF deleted_at, superseded_by ON {schema}.memories
+    FOR EACH ROW WHEN ((OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) OR (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL))
+    EXECUTE FUNCTION {schema}.chatstore_forget_embeddings('memory_id');
+CREATE TRIGGER documents_forget_embeddings AFTER UPDATE OF deleted_at ON {schema}.documents
+    FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION {schema}.chatstore_forget_embeddings('document_id');
+CREATE TRIGGER subjects_forget_embeddings AFTER UPDATE OF deleted_at ON {schema}.subjects
+    FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION {schema}.chatstore_forget_embeddings('subject_id');
+CREATE TRIGGER conversations_forget_embeddings AFTER UPDATE OF deleted_at ON {schema}.conversations
+    FOR EACH ROW WHEN (OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION {schema}.chatstore_forget_embeddings('conversation_id');
