@@ -13,6 +13,8 @@ public static class ChatStoreCli
         foreach (var option in GlobalOptions.All)
             root.Options.Add(option);
         root.Subcommands.Add(DbCommands.Build());
+        root.Subcommands.Add(SearchCommands.Build());
+        root.Subcommands.Add(EmbeddingsCommands.Build());
         return root;
     }
 }

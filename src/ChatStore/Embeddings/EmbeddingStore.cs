@@ -365,6 +365,20 @@ namespace ChatStore.Embeddings
             return new ReindexResult(owners, counts);
         }
 
+        /// <summary>How many of this tenant's rows <see cref="ReindexAsync"/> would embed (messages, memories, documents and analyses without a vector in the space).</summary>
+        public async Task<long> CountMissingAsync(EmbeddingSpace space, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(space);
+            using var op = Telemetry.Start("embeddings.count_missing");
+            const string sql = $$"""
+                SELECT (SELECT count(*) FROM ({{ReindexMessages}}) m) + (SELECT count(*) FROM ({{ReindexMemories}}) x)
+                     + (SELECT count(*) FROM ({{ReindexDocuments}}) d) + (SELECT count(*) FROM ({{ReindexAnalyses}}) a)
+                """;
+            await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(space.Id).Add(Guid.Empty).Add(long.MaxValue);
+            return await cmd.ReadSingleAsync(r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        }
+
         // Rows of one kind that have no vector in space $1, after id $2, at most $3. Text is cut to what
         // is indexed for full-text search too (documents are chunked in .NET).
         const string ReindexMessages = """
