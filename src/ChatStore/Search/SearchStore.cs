@@ -37,7 +37,11 @@ namespace ChatStore.Search
 
         internal SearchStore(TenantScope scope) => _scope = scope;
 
-        // The query: the tenant's search language unless one is given. Text beyond 100,000 characters
+        // The query, in chatstore.search_language: the tenant's search language unless one is given, set
+        // by SearchCommand before this statement is planned. The match conditions repeat the
+        // websearch_to_tsquery call instead of reading q: the planner folds it to a constant for its
+        // estimates, so rare words use the GIN index and common ones the user's btree (an InitPlan
+        // parameter would be a guess). Ranks read q's copy, parsed once. Text beyond 100,000 characters
         // is not indexed (see the tsvector columns), so snippets read the same prefix.
         const string Query = """
             q AS (
@@ -47,9 +51,7 @@ namespace ChatStore.Search
                        array_to_string(ARRAY(
                            SELECT '''' || replace(replace(x, '\', '\\'), '''', '''''') || ''''
                              FROM unnest((tsvector_to_array(to_tsvector(l.cfg, $7)))[1:32]) x), ' | ')::tsquery AS highlight
-                  FROM (SELECT coalesce($6::text::regconfig,
-                                        (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = current_setting('chatstore.tenant_id')::uuid),
-                                        'english'::regconfig) AS cfg) l)
+                  FROM (SELECT current_setting('chatstore.search_language')::regconfig AS cfg) l)
             """;
 
         // Every full-text match as (kind, id, rank). Each branch is gated by its kind, and filters a
@@ -58,7 +60,7 @@ namespace ChatStore.Search
             fts AS (
                 SELECT 'message'::text AS kind, m.id, ts_rank_cd(m.search_vector, (SELECT query FROM q), 1) AS rank
                   FROM {schema}.messages m
-                 WHERE 'message' = ANY ($5::text[]) AND m.search_vector @@ (SELECT query FROM q)
+                 WHERE 'message' = ANY ($5::text[]) AND m.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
                    AND m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.deleted_at IS NULL
                    AND ($1::uuid IS NULL OR m.user_id = $1) AND ($2::uuid IS NULL OR m.conversation_id = $2)
                    AND ($3::timestamptz IS NULL OR m.created_at >= $3) AND ($4::timestamptz IS NULL OR m.created_at < $4)
@@ -67,7 +69,7 @@ namespace ChatStore.Search
                 UNION ALL
                 SELECT 'memory', x.id, ts_rank_cd(x.search_vector, (SELECT query FROM q), 1)
                   FROM {schema}.memories x
-                 WHERE 'memory' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND x.search_vector @@ (SELECT query FROM q)
+                 WHERE 'memory' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND x.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
                    AND x.tenant_id = current_setting('chatstore.tenant_id')::uuid AND x.deleted_at IS NULL AND x.superseded_by IS NULL
                    AND ($1::uuid IS NULL OR x.user_id = $1)
                    AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.memory_sources s WHERE s.memory_id = x.id AND s.conversation_id = $2))
@@ -75,7 +77,7 @@ namespace ChatStore.Search
                 UNION ALL
                 SELECT 'document', d.id, ts_rank_cd(d.search_vector, (SELECT query FROM q), 1)
                   FROM {schema}.documents d
-                 WHERE 'document' = ANY ($5::text[]) AND $8::text[] IS NULL AND d.search_vector @@ (SELECT query FROM q)
+                 WHERE 'document' = ANY ($5::text[]) AND $8::text[] IS NULL AND d.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
                    AND d.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL
                    AND ($1::uuid IS NULL OR d.user_id = $1) AND ($2::uuid IS NULL OR d.conversation_id = $2)
                    AND ($3::timestamptz IS NULL OR d.created_at >= $3) AND ($4::timestamptz IS NULL OR d.created_at < $4)
@@ -83,7 +85,7 @@ namespace ChatStore.Search
                 UNION ALL
                 SELECT 'analysis', a.id, ts_rank_cd(a.search_vector, (SELECT query FROM q), 1)
                   FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id
-                 WHERE 'analysis' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND a.search_vector @@ (SELECT query FROM q)
+                 WHERE 'analysis' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND a.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
                    AND a.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL
                    AND ($1::uuid IS NULL OR d.user_id = $1) AND ($2::uuid IS NULL OR d.conversation_id = $2)
                    AND ($3::timestamptz IS NULL OR a.created_at >= $3) AND ($4::timestamptz IS NULL OR a.created_at < $4))
@@ -261,7 +263,7 @@ namespace ChatStore.Search
             var (settings, threshold) = ValidateVector(query, k);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
 
-            return await ReadAsync(ForSpace(query.Space, VectorSql), settings, "", (cmd, _) =>
+            return await ReadAsync(ForSpace(query.Space, VectorSql), settings, false, "", (cmd, _) =>
             {
                 AddFilters(cmd, filters);
                 cmd.Add(null, NpgsqlDbType.Text).Add("", NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
@@ -419,20 +421,20 @@ namespace ChatStore.Search
         {
             try
             {
-                return await ReadAsync(sql, settings, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(sql, settings, true, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
                 && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
             {
                 var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
-                return await ReadAsync(sql, settings, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(sql, settings, true, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        async Task<List<T>> ReadAsync<T>(string sql, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
+        async Task<List<T>> ReadAsync<T>(string sql, SearchCommand.VectorSettings? settings, bool textSearch, string text, Action<SearchCommand, string> parameters,
             Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
         {
-            await using var cmd = await SearchCommand.CreateAsync(_scope, sql, settings, cancellationToken).ConfigureAwait(false);
+            await using var cmd = await SearchCommand.CreateAsync(_scope, sql, settings, textSearch, language, cancellationToken).ConfigureAwait(false);
             parameters(cmd, text);
             try
             {
