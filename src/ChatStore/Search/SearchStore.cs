@@ -19,6 +19,14 @@ namespace ChatStore.Search
     /// n auto), $13 limit, $14/$15 cursor rank and id, $16 ts_headline options, $17 RRF k,
     /// $18 full-text candidates. Statements run with custom plans (see <see cref="SearchCommand"/>),
     /// so the filters that are null fold away before planning.
+    /// <para>
+    /// Full text under row-level security: PostgreSQL does not use an index for a condition whose
+    /// operator is not leakproof below a row-security policy, and <c>@@</c> (<c>ts_match_vq</c>) is not
+    /// marked leakproof. A search filtered by user is served by the user's btree index (the matches are
+    /// checked over that user's rows); a tenant-wide search reads the tenant's rows. A superuser can let
+    /// the GIN indexes serve every search with
+    /// <c>ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF</c> (per database).
+    /// </para>
     /// </remarks>
     public sealed class SearchStore
     {

@@ -199,6 +199,7 @@ public sealed class VectorSearchTests(ITestOutputHelper output)
         var doc = await SearchData.DocumentAsync(tenant.Id, user, "manual.txt", string.Join(' ', Enumerable.Repeat("Dishwasher manual: clean the filter monthly.", 200)));
 
         var generator = new LocalHashingEmbeddingGenerator(256);
+        Assert.Equal(4, await scope.Embeddings.CountMissingAsync(space));
         var reports = new List<long>();
         var result = await scope.Embeddings.ReindexAsync(space, generator, new ReindexOptions { BatchSize = 2 }, new Progress(reports.Add));
         Assert.Equal(4, result.Rows);
@@ -206,6 +207,7 @@ public sealed class VectorSearchTests(ITestOutputHelper output)
         Assert.Equal(4, reports[^1]);
         Assert.True(await TestStore.ScalarAsync<long>("SELECT count(*) FROM embeddings WHERE document_id = $1", doc) > 1, "the long document is chunked");
         Assert.Equal(0, (await scope.Embeddings.ReindexAsync(space, generator)).Rows); // nothing left to embed
+        Assert.Equal(0, await scope.Embeddings.CountMissingAsync(space));
 
         Assert.Equal(dog, (await scope.Search.VectorAsync(new VectorSearchQuery { Space = space, Text = "golden retriever puppies" }))[0].Id);
         Assert.Equal(tea, (await scope.Search.VectorAsync(new VectorSearchQuery { Space = space, Text = "green tea in the morning", Mode = VectorSearchMode.Index }))[0].Id);
