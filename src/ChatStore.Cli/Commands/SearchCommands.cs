@@ -34,7 +34,7 @@ internal static class SearchCommands
                     {
                         Text = query, UserId = userId, Limit = n, HighlightStart = Start, HighlightEnd = End,
                     }, ct);
-                    table.AddColumns("Rank", "Kind", "Id", "Created", "Snippet");
+                    Columns(table, "Rank", "Kind", "Id", "Created", "Snippet");
                     foreach (var h in page.Items)
                         table.AddRow(h.Rank.ToString("F4", CultureInfo.InvariantCulture), h.Kind.ToString(), h.Id.ToString(), Time(h.CreatedAt), Snippet(h.Snippet));
                     break;
@@ -46,7 +46,7 @@ internal static class SearchCommands
                         {
                             Space = vectorSpace, Text = query, Generator = generator, UserId = userId, K = n,
                         }, ct);
-                        table.AddColumns("Distance", "Kind", "Id", "Chunk", "Created", "Text");
+                        Columns(table, "Distance", "Kind", "Id", "Chunk", "Created", "Text");
                         foreach (var h in hits)
                             table.AddRow(h.Distance.ToString("F4", CultureInfo.InvariantCulture), h.Kind.ToString(), h.Id.ToString(),
                                 h.ChunkIndex.ToString(CultureInfo.InvariantCulture), h.CreatedAt is { } at ? Time(at) : "", Markup.Escape(Clip(h.ChunkText ?? "")));
@@ -60,7 +60,7 @@ internal static class SearchCommands
                         {
                             Space = hybridSpace, Text = query, Generator = generator, UserId = userId, Limit = n, HighlightStart = Start, HighlightEnd = End,
                         }, ct);
-                        table.AddColumns("Score", "Text rank", "Vector rank", "Kind", "Id", "Created", "Snippet");
+                        Columns(table, "Score", "Text rank", "Vector rank", "Kind", "Id", "Created", "Snippet");
                         foreach (var h in hits)
                             table.AddRow(h.Score.ToString("F5", CultureInfo.InvariantCulture), h.FullTextRank?.ToString(CultureInfo.InvariantCulture) ?? "-",
                                 h.VectorRank?.ToString(CultureInfo.InvariantCulture) ?? "-", h.Kind.ToString(), h.Id.ToString(), Time(h.CreatedAt),
@@ -90,6 +90,13 @@ internal static class SearchCommands
             ? spaces[0]
             : throw new ChatStoreValidationException("space", "required",
                 spaces.Count == 0 ? "there are no embedding spaces; register one with `chatstore embeddings register`." : $"name one of: {string.Join(", ", spaces.Select(s => s.Name))}.");
+    }
+
+    /// <summary>Adds the columns; the id keeps to one line, so it can be copied whole.</summary>
+    static void Columns(Table table, params string[] names)
+    {
+        foreach (var name in names)
+            table.AddColumn(name == "Id" ? new TableColumn(name).NoWrap() : new TableColumn(name));
     }
 
     static string Time(DateTimeOffset at) => at.ToString("u", CultureInfo.InvariantCulture);
