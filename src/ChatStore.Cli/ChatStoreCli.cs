@@ -14,6 +14,8 @@ public static class ChatStoreCli
             root.Options.Add(option);
         root.Subcommands.Add(DbCommands.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(SearchCommands.Build());
+        root.Subcommands.Add(EmbeddingsCommands.Build());
         return root;
     }
 }
