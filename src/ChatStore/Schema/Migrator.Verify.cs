@@ -84,6 +84,8 @@ public sealed partial class Migrator
             await tx.RollbackAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        differences.AddRange(await VerifySpaceIndexesAsync(conn, cancellationToken).ConfigureAwait(false));
+
         foreach (var (key, definition) in expected.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var (kind, name) = Split(key);
@@ -100,6 +102,40 @@ public sealed partial class Migrator
         return new VerifyReport(Schema, differences);
 
         static (string, string) Split(string key) => (key[..key.IndexOf(':', StringComparison.Ordinal)], key[(key.IndexOf(':', StringComparison.Ordinal) + 1)..]);
+    }
+
+    /// <summary>Every registered embedding space with an index kind has its partial index, valid; no index is left of a dropped space.</summary>
+    async Task<List<SchemaDifference>> VerifySpaceIndexesAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH spaces AS (
+                SELECT 'embeddings_space_' || replace(id::text, '-', '') AS index_name, name
+                  FROM {schema}.embedding_spaces WHERE index_kind <> 'none'),
+            indexes AS (
+                SELECT ic.relname AS index_name, i.indisvalid
+                  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                 WHERE i.indrelid = to_regclass($1) AND ic.relname ~ '^embeddings_space_[0-9a-f]{32}$')
+            SELECT coalesce(s.index_name, x.index_name), s.name, x.indisvalid
+              FROM spaces s FULL JOIN indexes x ON x.index_name = s.index_name
+             WHERE s.index_name IS NULL OR x.index_name IS NULL OR NOT x.indisvalid
+            """;
+        var differences = new List<SchemaDifference>();
+        if (!await ScalarAsync<bool>(conn, "SELECT to_regclass($1) IS NOT NULL", cancellationToken, $"{QuotedSchema}.embedding_spaces").ConfigureAwait(false))
+            return differences;
+        await using var cmd = new NpgsqlCommand(sql.Replace("{schema}", QuotedSchema, StringComparison.Ordinal), conn);
+        cmd.Parameters.Add(new() { Value = $"{QuotedSchema}.embeddings" });
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var index = $"embeddings.{reader.GetString(0)}";
+            if (reader.IsDBNull(1))
+                differences.Add(new("index", index, null, "an index of no registered embedding space"));
+            else if (reader.IsDBNull(2))
+                differences.Add(new("index", index, $"the index of embedding space '{reader.GetString(1)}'", null));
+            else
+                differences.Add(new("index", index, $"a valid index of embedding space '{reader.GetString(1)}'", "INVALID (an interrupted build; re-register the space or rebuild its index)"));
+        }
+        return differences;
     }
 
     /// <summary>
@@ -133,6 +169,8 @@ public sealed partial class Migrator
             SELECT 'index:' || t.relname || '.' || ic.relname,
                    replace(pg_get_indexdef(i.indexrelid), s.prefix, '') || CASE WHEN i.indisvalid THEN '' ELSE ' (INVALID)' END
               FROM t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid, s
+             -- Embedding space indexes come from registrations, not migrations; checked separately.
+             WHERE NOT (t.relname = 'embeddings' AND ic.relname ~ '^embeddings_space_[0-9a-f]{32}$')
             UNION ALL
             SELECT 'trigger:' || t.relname || '.' || tg.tgname,
                    replace(pg_get_triggerdef(tg.oid), s.prefix, '') || CASE tg.tgenabled WHEN 'D' THEN ' (DISABLED)' ELSE '' END

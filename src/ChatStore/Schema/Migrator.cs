@@ -317,6 +317,7 @@ public sealed partial class Migrator
             await conn.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);
             created = true;
         }
+        await EnsureLeakproofTextMatchAsync(conn, cancellationToken).ConfigureAwait(false);
         if (AppRole is not null && !await RoleExistsAsync(conn, cancellationToken).ConfigureAwait(false))
         {
             // Roles are cluster-wide: another database's migrator may create it at the same moment.
@@ -354,6 +355,30 @@ public sealed partial class Migrator
             created = true;
         }
         return created;
+    }
+
+    /// <summary>
+    /// Row-level security keeps an operator that is not LEAKPROOF from being an index condition
+    /// below a policy, so tenant-wide full-text search could not use its GIN indexes. The text-match
+    /// operator (<c>ts_match_vq</c>, behind <c>@@</c>) reveals nothing but its result; when running as a
+    /// superuser, init marks it LEAKPROOF (database-wide, once). Otherwise full text still works,
+    /// through the per-user indexes, and the log says how to enable it.
+    /// </summary>
+    async Task EnsureLeakproofTextMatchAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        const string leakproof = "SELECT proleakproof FROM pg_proc WHERE oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure";
+        if (await ScalarAsync<bool>(conn, leakproof, cancellationToken).ConfigureAwait(false))
+            return;
+        if (!await ScalarAsync<bool>(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", cancellationToken).ConfigureAwait(false))
+        {
+            _logger.LogWarning("Tenant-wide full-text search cannot use its GIN indexes under row-level security until a superuser runs: ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF");
+            return;
+        }
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(conn, $"SELECT pg_advisory_xact_lock({LockClass}, 0)", cancellationToken).ConfigureAwait(false);
+        if (!await ScalarAsync<bool>(conn, leakproof, cancellationToken).ConfigureAwait(false))
+            await ExecuteAsync(conn, "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF", cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     async Task<MigrationRun> MigrateLockedAsync(NpgsqlConnection conn, int? to, MigrationSource? only,

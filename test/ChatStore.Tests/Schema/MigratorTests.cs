@@ -139,6 +139,20 @@ public sealed class MigratorTests : SchemaTestBase
     }
 
     [Fact]
+    public async Task Verify_accepts_registered_embedding_space_indexes_and_reports_a_missing_one()
+    {
+        var migrator = NewMigrator();
+        await migrator.InitAsync();
+        await using var client = new ChatStoreClient(DataSource);
+        var space = await client.Embeddings.RegisterSpaceAsync(new ChatStore.Embeddings.NewEmbeddingSpace { Name = "mini", Model = "test", Dimensions = 8 });
+        Assert.Empty((await migrator.VerifyAsync()).Differences);
+
+        await ExecuteAsync($"DROP INDEX public.{space.IndexName}");
+        var report = await migrator.VerifyAsync();
+        Assert.Equal($"embeddings.{space.IndexName}", Assert.Single(report.Differences).Object);
+    }
+
+    [Fact]
     public async Task A_failing_migration_leaves_the_previous_version_and_says_which_file()
     {
         var dir = Directory.CreateTempSubdirectory("chatstore-mig");
