@@ -217,9 +217,14 @@ namespace ChatStore.Messages
         // Streaming
 
         // The length check keeps a stream within Limits.MaxContentLength (PostgreSQL counts code points).
+        // octet_length reads the stored size without decompressing the content; characters are counted
+        // only when the bytes pass the limit (a character is at least one byte). While a message streams
+        // its search vector is NULL (migration 0004), so a chunk neither re-tokenises the content nor
+        // touches the GIN index.
         const string AppendChunkSql = $$"""
             UPDATE {schema}.messages m SET content = m.content || $2
-             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}} AND length(m.content) + length($2) <= $3
+             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
+               AND (octet_length(m.content) + octet_length($2) <= $3 OR length(m.content) + length($2) <= $3)
             """;
 
         const string CompleteSql = $$"""

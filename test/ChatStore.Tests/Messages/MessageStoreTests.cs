@@ -153,6 +153,23 @@ public sealed class MessageStoreTests
     }
 
     [Fact]
+    public async Task A_streaming_message_is_searchable_only_once_it_ends()
+    {
+        var f = await MessageTestData.NewAsync();
+        var m = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage { Role = MessageRole.Assistant, Status = MessageStatus.Streaming });
+        await f.Scope.Messages.AppendChunkAsync(m.Id, "postgres replication");
+        const string vector = "SELECT coalesce(search_vector::text, 'null') FROM messages WHERE id = $1";
+        Assert.Equal("null", await TestStore.ScalarAsync<string>(vector, m.Id));
+        await f.Scope.Messages.CompleteAsync(m.Id);
+        Assert.Contains("replic", await TestStore.ScalarAsync<string>(vector, m.Id), StringComparison.Ordinal);
+
+        var failed = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage { Role = MessageRole.Assistant, Status = MessageStatus.Streaming });
+        await f.Scope.Messages.AppendChunkAsync(failed.Id, "partial answer");
+        await f.Scope.Messages.FailAsync(failed.Id, "timeout");
+        Assert.Contains("partial", await TestStore.ScalarAsync<string>(vector, failed.Id), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Complete_can_replace_the_content_and_keeps_fields_not_given()
     {
         var f = await MessageTestData.NewAsync();
