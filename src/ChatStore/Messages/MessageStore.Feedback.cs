@@ -11,7 +11,7 @@ public sealed partial class MessageStore
     const string CorrectionColumns = "id, message_id, user_id, original_content, corrected_content, reason, created_at";
 
     // One per user per message: a second call replaces the first (all three fields).
-    const string SetFeedbackSql = $$"""
+    internal const string SetFeedbackSql = $$"""
         INSERT INTO {schema}.message_feedback AS f (id, tenant_id, message_id, user_id, rating, score, comment)
         SELECT $1, m.tenant_id, m.id, u.id, $4::text, $5::smallint, $6::text
           FROM {schema}.messages m JOIN {schema}.users u ON u.id = $3 AND u.deleted_at IS NULL
@@ -39,7 +39,7 @@ public sealed partial class MessageStore
         """;
 
     // Keyset on (message_id, user_id), the unique key; the message row first so an unknown message is not found.
-    const string ListFeedbackSql = $$"""
+    internal const string ListFeedbackSql = $$"""
         SELECT f.* FROM {schema}.messages m
           LEFT JOIN LATERAL (
                SELECT {{FeedbackColumns}} FROM {schema}.message_feedback f

@@ -49,21 +49,23 @@ namespace ChatStore.Messages
         // append with the same key that committed after this statement's snapshot makes the INSERT fail
         // on messages_idempotency_key, which rolls the bump back. Parent and documents are checked under
         // row-level security (foreign keys alone would accept another tenant's ids).
-        // $2 is the conversation, or null to use the parent's (regenerate).
-        const string AppendSql = $$"""
+        // $2 is the conversation, or null to use the parent's (regenerate). CASE, not coalesce: under
+        // row-level security PostgreSQL treats coalesce as possibly leaky and will not use it as an index
+        // condition, so c.id = coalesce(…) would scan every conversation of the tenant.
+        internal const string AppendSql = $$"""
             WITH existing AS (
                 SELECT * FROM {schema}.messages
                  WHERE $16::text IS NOT NULL AND tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $16::text
             ), conv AS (
                 UPDATE {schema}.conversations c
                    SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
-                 WHERE c.id = coalesce($2::uuid, (SELECT p.conversation_id FROM {schema}.messages p WHERE p.id = $6::uuid))
+                 WHERE c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM {schema}.messages p WHERE p.id = $6::uuid) ELSE $2::uuid END
                    AND c.deleted_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM existing)
                    AND ($6::uuid IS NULL OR EXISTS (
                         SELECT 1 FROM {schema}.messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
-                   AND cardinality($18::uuid[]) = (
-                        SELECT count(*) FROM {schema}.documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL)
+                   AND (cardinality($18::uuid[]) = 0 OR cardinality($18::uuid[]) = (
+                        SELECT count(*) FROM {schema}.documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
                 RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
             ), ins AS (
                 INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
@@ -86,7 +88,7 @@ namespace ChatStore.Messages
         const string AppendDiagnosisSql = """
             WITH p AS (SELECT conversation_id FROM {schema}.messages WHERE id = $2::uuid AND deleted_at IS NULL),
                  c AS (SELECT id, user_id FROM {schema}.conversations
-                        WHERE id = coalesce($1::uuid, (SELECT conversation_id FROM p)) AND deleted_at IS NULL)
+                        WHERE id = CASE WHEN $1::uuid IS NULL THEN (SELECT conversation_id FROM p) ELSE $1::uuid END AND deleted_at IS NULL)
             SELECT EXISTS (SELECT 1 FROM c),
                    $2::uuid IS NULL OR EXISTS (SELECT 1 FROM p JOIN c ON c.id = p.conversation_id),
                    ARRAY(SELECT x FROM unnest($3::uuid[]) AS x WHERE NOT EXISTS (
@@ -221,7 +223,7 @@ namespace ChatStore.Messages
         // only when the bytes pass the limit (a character is at least one byte). While a message streams
         // its search vector is NULL (migration 0004), so a chunk neither re-tokenises the content nor
         // touches the GIN index.
-        const string AppendChunkSql = $$"""
+        internal const string AppendChunkSql = $$"""
             UPDATE {schema}.messages m SET content = m.content || $2
              WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
                AND (octet_length(m.content) + octet_length($2) <= $3 OR length(m.content) + length($2) <= $3)
@@ -341,7 +343,7 @@ namespace ChatStore.Messages
         // ------------------------------------------------------------------------------------------
         // Reading
 
-        const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
+        internal const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
 
         // The conversation row comes first so that an unknown (or another tenant's) conversation reads as
         // not found and an empty one as one all-NULL row. The messages come from the unique index on
@@ -420,7 +422,7 @@ namespace ChatStore.Messages
             """;
 
         // message_count counts live messages: the soft delete and the decrement are one statement.
-        const string DeleteSql = $$"""
+        internal const string DeleteSql = $$"""
             WITH d AS (
                 UPDATE {schema}.messages m SET deleted_at = now() WHERE m.id = $1 AND {{Live}} RETURNING m.conversation_id
             ), c AS (
@@ -488,7 +490,7 @@ namespace ChatStore.Messages
         // Document links
 
         // Links only documents of the message's user, all or none; returns whether the message is visible and which ids are unknown.
-        const string LinkSql = $$"""
+        internal const string LinkSql = $$"""
             WITH m AS (
                 SELECT m.id, m.tenant_id, m.user_id FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}
             ), d AS (
