@@ -49,6 +49,9 @@ namespace ChatStore.Messages
         // append with the same key that committed after this statement's snapshot makes the INSERT fail
         // on messages_idempotency_key, which rolls the bump back. Parent and documents are checked under
         // row-level security (foreign keys alone would accept another tenant's ids).
+        // A new message comes back as the columns the server chose (id, conversation, user, seq, times):
+        // the rest is what the caller sent, so the content is not sent back and decoded a second time. A
+        // replay comes back whole (it may have changed since: chunks, completion) with its request hash.
         // $2 is the conversation, or null to use the parent's (regenerate). CASE, not coalesce: under
         // row-level security PostgreSQL treats coalesce as possibly leaky and will not use it as an index
         // condition, so c.id = coalesce(…) would scan every conversation of the tenant.
@@ -79,7 +82,10 @@ namespace ChatStore.Messages
                 INSERT INTO {schema}.message_documents (tenant_id, message_id, document_id)
                 SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
             )
-            SELECT {{Columns}}, NULL::bytea FROM ins
+            SELECT id, conversation_id, user_id, seq, NULL::text, NULL::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text[], NULL::text,
+                   NULL::int, NULL::int, NULL::numeric, NULL::int, NULL::text, NULL::text, created_at, updated_at, NULL::timestamptz, NULL::timestamptz,
+                   NULL::bytea
+              FROM ins
             UNION ALL
             SELECT {{Columns}}, request_hash FROM existing
             """;
@@ -155,19 +161,29 @@ namespace ChatStore.Messages
             var hash = key is null ? null
                 : RequestHash.Of(kind, m.Id, conversationId ?? Guid.Empty, m with { ParentId = parentId }, role, content, status, domains, documentIds);
 
-            (Message Message, byte[]? Hash)? row;
+            Message? message;
+            byte[]? storedHash = null;
             try
             {
                 await using var cmd = await _scope.CommandAsync(AppendSql, cancellationToken).ConfigureAwait(false);
                 cmd.Add(id).Add(conversationId).Add(role).Add(content).Add(status).Add(parentId)
                     .Add(citations, NpgsqlDbType.Jsonb).Add(metadata, NpgsqlDbType.Jsonb).Add(domains).Add(model)
                     .Add(m.InputTokens).Add(m.OutputTokens).Add(m.CostUsd).Add(m.ResponseMs).Add(error).Add(key).Add(hash).Add(documentIds);
-                row = await cmd.ReadSingleAsync(MapWithHash, cancellationToken).ConfigureAwait(false);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    message = null;
+                else if (reader.IsDBNull(4))
+                    message = new Message(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), role, content, status, parentId,
+                        Detached(m.Citations, EmptyArray), Detached(m.Metadata, EmptyObject), domains, model, m.InputTokens, m.OutputTokens,
+                        AsStored(m.CostUsd), m.ResponseMs, error, key, reader.GetFieldValue<DateTimeOffset>(18), reader.GetFieldValue<DateTimeOffset>(19),
+                        null, null);
+                else
+                    (message, storedHash) = MapWithHash(reader)!.Value;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "messages_idempotency_key")
             {
                 // A concurrent append with the same key committed first; this statement (and its seq bump) rolled back.
-                row = await ByKeyAsync(key!, cancellationToken).ConfigureAwait(false)
+                (message, storedHash) = await ByKeyAsync(key!, cancellationToken).ConfigureAwait(false)
                     ?? throw new ChatStoreConflictException("An append with the same idempotency key was running concurrently and did not persist; retry.", e);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -182,14 +198,25 @@ namespace ChatStore.Messages
                     : new ChatStoreNotFoundException("message", parentId ?? Guid.Empty);
             }
 
-            if (row is null)
+            if (message is null)
                 throw await AppendNotFoundAsync(conversationId, parentId, documentIds, cancellationToken).ConfigureAwait(false);
-            var (message, storedHash) = row.Value;
             if (storedHash is not null && !storedHash.AsSpan().SequenceEqual(hash))
                 throw new ChatStoreConflictException(
                     $"The idempotency key '{key}' was already used for message {message.Id} with different content; use a new key for a new message.");
             return message;
         }
+
+        // The caller's JSON, detached from its document (which the caller may dispose), or the shared empty value.
+        static JsonElement Detached(JsonElement? value, JsonElement empty) => value switch
+        {
+            null or { ValueKind: JsonValueKind.Undefined } => empty,
+            { ValueKind: JsonValueKind.Array } e when e.GetArrayLength() == 0 => empty,
+            { ValueKind: JsonValueKind.Object } e when e.GetPropertyCount() == 0 => empty,
+            JsonElement e => e.Clone(),
+        };
+
+        // A cost as numeric(18, 8) stores and returns it: rounded half away from zero to 8 places, with scale 8.
+        static decimal AsStored(decimal cost) => decimal.Round(cost, 8, MidpointRounding.AwayFromZero) + 0.00000000m;
 
         async Task<(Message, byte[]?)?> ByKeyAsync(string key, CancellationToken cancellationToken)
         {
