@@ -26,8 +26,12 @@ namespace ChatStore.Messages
             """;
 
         // A message aliased m is visible: not soft-deleted, in a conversation that is not soft-deleted.
+        // A scalar subquery rather than EXISTS, with deleted_at tested in its select list: the planner then
+        // has one way to reach the conversation, its primary key, per message. As a semi-join with
+        // "deleted_at IS NULL" in the WHERE it could read every live conversation of the tenant through
+        // the partial index conversations_recent_idx (it did for a tenant newer than its statistics).
         const string Live = """
-            m.deleted_at IS NULL AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+            m.deleted_at IS NULL AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
             """;
 
         const byte AppendKind = (byte)'A', RegenerateKind = (byte)'R';
@@ -372,11 +376,50 @@ namespace ChatStore.Messages
 
         internal const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
 
+        // History reads a window of seqs, not "the conversation ordered, then LIMIT". Seqs are gapless
+        // (deleted messages keep theirs) and the conversation row says how many messages were ever
+        // appended (last_seq) and how many are live (message_count), so the limit + 1 latest live messages
+        // before hi = min(before - 1, last_seq) have seq > hi - (limit + 1) - deleted. The scan of the
+        // (conversation_id, seq) index is bounded by that range whatever plan PostgreSQL picks: an index
+        // scan that stops after the page, or a bitmap scan and sort of at most limit + 1 + deleted rows;
+        // never the whole conversation. The window is computed in a lateral subquery kept apart with
+        // OFFSET 0: written inline, its arithmetic (not leakproof) could not be an index condition under
+        // row-level security. "complete" says the window reached the end of the conversation; if a page
+        // comes back short while it did not (only if counters were changed behind this store's back),
+        // the unbounded query runs instead.
         // The conversation row comes first so that an unknown (or another tenant's) conversation reads as
-        // not found and an empty one as one all-NULL row. The messages come from the unique index on
-        // (conversation_id, seq): an index scan that stops after $4 rows, whatever the conversation's length.
+        // not found and an empty one as one all-NULL row.
+        // $1 conversation, $2 before (exclusive), $3 include deleted, $4 limit + 1.
         internal const string LatestSql = $$"""
-            SELECT h.* FROM {schema}.conversations c
+            SELECT h.*, w.lo <= 0 FROM {schema}.conversations c
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN $2 - 1 < c.last_seq THEN $2 - 1 ELSE c.last_seq END - $4
+                          - CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END AS lo
+                   OFFSET 0) w
+              LEFT JOIN LATERAL (
+                   SELECT {{Columns}} FROM {schema}.messages m
+                    WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
+                    ORDER BY m.seq DESC LIMIT $4) h ON true
+             WHERE c.id = $1 AND c.deleted_at IS NULL
+            """;
+
+        // $1 conversation, $2 after (exclusive), $3 include deleted, $4 limit + 1, $5 before (exclusive).
+        internal const string AfterSql = $$"""
+            SELECT h.*, w.hi >= c.last_seq OR w.hi >= $5 - 1 FROM {schema}.conversations c
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN $2 >= c.last_seq THEN $2
+                               ELSE $2 + $4 + CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END END AS hi
+                   OFFSET 0) w
+              LEFT JOIN LATERAL (
+                   SELECT {{Columns}} FROM {schema}.messages m
+                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    ORDER BY m.seq LIMIT $4) h ON true
+             WHERE c.id = $1 AND c.deleted_at IS NULL
+            """;
+
+        // The same without the window, for the case described above.
+        const string LatestUnboundedSql = $$"""
+            SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
                     WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
@@ -384,8 +427,8 @@ namespace ChatStore.Messages
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
 
-        internal const string AfterSql = $$"""
-            SELECT h.* FROM {schema}.conversations c
+        const string AfterUnboundedSql = $$"""
+            SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
                     WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
@@ -418,25 +461,37 @@ namespace ChatStore.Messages
             var before = query.BeforeSeq is long b ? Validate.NotNegative(b, "beforeSeq") : long.MaxValue;
             var after = query.AfterSeq is long a ? Validate.NotNegative(a, "afterSeq") : (long?)null;
             var forward = after is not null;
-            await using var cmd = await _scope.CommandAsync(forward ? AfterSql : LatestSql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(conversationId).Add(forward ? after!.Value : before).Add(query.IncludeDeleted).Add(limit + 1);
-            if (forward)
-                cmd.Add(before);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                throw new ChatStoreNotFoundException("conversation", conversationId);
-            var messages = new List<Message>(Math.Min(limit + 1, 64));
-            if (!reader.IsDBNull(0))
-            {
-                do messages.Add(Map(reader));
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
-            }
+            var (messages, complete) = await ReadHistoryAsync(forward ? AfterSql : LatestSql, conversationId, forward ? after!.Value : before,
+                query.IncludeDeleted, limit, before, forward, cancellationToken).ConfigureAwait(false);
+            if (messages.Count <= limit && !complete)
+                (messages, _) = await ReadHistoryAsync(forward ? AfterUnboundedSql : LatestUnboundedSql, conversationId, forward ? after!.Value : before,
+                    query.IncludeDeleted, limit, before, forward, cancellationToken).ConfigureAwait(false);
             var hasMore = messages.Count > limit;
             if (hasMore)
                 messages.RemoveAt(messages.Count - 1);
             if (!forward)
                 messages.Reverse();
             return new MessageHistory(messages, hasMore);
+        }
+
+        async Task<(List<Message> Messages, bool Complete)> ReadHistoryAsync(string sql, Guid conversationId, long from, bool includeDeleted, int limit,
+            long before, bool forward, CancellationToken cancellationToken)
+        {
+            await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(conversationId).Add(from).Add(includeDeleted).Add(limit + 1);
+            if (forward)
+                cmd.Add(before);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                throw new ChatStoreNotFoundException("conversation", conversationId);
+            var complete = reader.GetBoolean(22);
+            var messages = new List<Message>(Math.Min(limit + 1, 64));
+            if (!reader.IsDBNull(0))
+            {
+                do messages.Add(Map(reader));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+            }
+            return (messages, complete);
         }
 
         // ------------------------------------------------------------------------------------------
@@ -462,7 +517,7 @@ namespace ChatStore.Messages
             WITH r AS (
                 UPDATE {schema}.messages m SET deleted_at = NULL
                  WHERE m.id = $1 AND m.deleted_at IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+                   AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
                 RETURNING m.*
             ), c AS (
                 UPDATE {schema}.conversations c SET message_count = c.message_count + 1 FROM r WHERE c.id = r.conversation_id

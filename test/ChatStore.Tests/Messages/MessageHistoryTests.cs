@@ -82,4 +82,40 @@ public sealed class MessageHistoryTests
             f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = limit, BeforeSeq = before, AfterSeq = after }));
         Assert.Equal(field, error.Field);
     }
+
+    [Fact]
+    public async Task History_skips_deleted_messages_anywhere_in_the_conversation()
+    {
+        var f = await WithMessagesAsync(20);
+        var all = (await f.Scope.Messages.HistoryAsync(f.ConversationId)).Messages;
+        foreach (var m in all.Where(m => m.Seq is >= 14 and <= 18 or 2))
+            await f.Scope.Messages.DeleteAsync(m.Id);
+        var latest = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 5 });
+        Assert.Equal([11L, 12, 13, 19, 20], Seqs(latest));
+        Assert.True(latest.HasMore);
+        var first = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 3, AfterSeq = 0 });
+        Assert.Equal([1L, 3, 4], Seqs(first));
+        var window = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 3, AfterSeq = 12 });
+        Assert.Equal([13L, 19, 20], Seqs(window));
+        Assert.False(window.HasMore);
+        var oldest = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 3, BeforeSeq = 4 });
+        Assert.Equal([1L, 3], Seqs(oldest));
+        Assert.False(oldest.HasMore);
+    }
+
+    [Fact]
+    public async Task History_is_complete_even_if_the_live_message_count_is_wrong()
+    {
+        var f = await WithMessagesAsync(10);
+        var all = (await f.Scope.Messages.HistoryAsync(f.ConversationId)).Messages;
+        await f.Scope.Messages.DeleteAsync(all[8].Id);
+        await f.Scope.Messages.DeleteAsync(all[9].Id);
+        // As if something had deleted messages without keeping message_count (8) up to date.
+        await MessageTestData.ExecuteAsync("UPDATE conversations SET message_count = 10 WHERE id = $1", f.ConversationId);
+        var latest = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 3 });
+        Assert.Equal([6L, 7, 8], Seqs(latest));
+        Assert.True(latest.HasMore);
+        var forward = await f.Scope.Messages.HistoryAsync(f.ConversationId, new HistoryQuery { Limit = 3, AfterSeq = 6, BeforeSeq = 11 });
+        Assert.Equal([7L, 8], Seqs(forward));
+    }
 }
