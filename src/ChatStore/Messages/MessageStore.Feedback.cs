@@ -95,6 +95,8 @@ public sealed partial class MessageStore
     public async Task<Feedback> GetFeedbackAsync(Guid messageId, Guid userId, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.get_feedback");
+        Validate.Id(messageId, "messageId");
+        Validate.Id(userId, "userId");
         await using var cmd = await _scope.CommandAsync(GetFeedbackSql, cancellationToken).ConfigureAwait(false);
         cmd.Add(messageId).Add(userId);
         return await cmd.ReadSingleAsync(MapFeedback, cancellationToken).ConfigureAwait(false)
@@ -106,6 +108,8 @@ public sealed partial class MessageStore
     public async Task DeleteFeedbackAsync(Guid messageId, Guid userId, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.delete_feedback");
+        Validate.Id(messageId, "messageId");
+        Validate.Id(userId, "userId");
         await using var cmd = await _scope.CommandAsync(DeleteFeedbackSql, cancellationToken).ConfigureAwait(false);
         cmd.Add(messageId).Add(userId);
         if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
@@ -117,6 +121,7 @@ public sealed partial class MessageStore
     public async Task<Page<Feedback>> ListFeedbackAsync(Guid messageId, int limit = 50, string? cursor = null, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.list_feedback");
+        Validate.Id(messageId, "messageId");
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListFeedbackSql, messageId, after, limit, MapFeedback, cancellationToken).ConfigureAwait(false);
@@ -148,6 +153,7 @@ public sealed partial class MessageStore
     public async Task<Page<Correction>> ListCorrectionsAsync(Guid messageId, int limit = 50, string? cursor = null, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.list_corrections");
+        Validate.Id(messageId, "messageId");
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListCorrectionsSql, messageId, after, limit, MapCorrection, cancellationToken).ConfigureAwait(false);

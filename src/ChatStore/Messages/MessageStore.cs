@@ -441,6 +441,7 @@ namespace ChatStore.Messages
         public async Task<Message> GetAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.get");
+            Validate.Id(id, "id");
             await using var cmd = await _scope.CommandAsync(GetSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("message", id);
@@ -456,6 +457,7 @@ namespace ChatStore.Messages
         public async Task<MessageHistory> HistoryAsync(Guid conversationId, HistoryQuery? query = null, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.history");
+            Validate.Id(conversationId, "conversationId");
             query ??= new HistoryQuery();
             var limit = Validate.PageSize(query.Limit, _scope.Limits.MaxPageSize);
             var before = query.BeforeSeq is long b ? Validate.NotNegative(b, "beforeSeq") : long.MaxValue;
@@ -548,6 +550,7 @@ namespace ChatStore.Messages
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.delete");
+            Validate.Id(id, "id");
             await using var cmd = await _scope.CommandAsync(DeleteSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             if (await cmd.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0)
@@ -559,6 +562,7 @@ namespace ChatStore.Messages
         public async Task<Message> RestoreAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.restore");
+            Validate.Id(id, "id");
             Message? restored;
             await using (var cmd = await _scope.CommandAsync(RestoreSql, cancellationToken).ConfigureAwait(false))
             {
@@ -615,6 +619,7 @@ namespace ChatStore.Messages
         public async Task<IReadOnlyList<Guid>> ListDocumentIdsAsync(Guid messageId, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.list_document_ids");
+            Validate.Id(messageId, "messageId");
             await using var cmd = await _scope.CommandAsync(DocumentIdsSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(messageId);
             return await cmd.ReadSingleAsync(r => r.GetFieldValue<Guid[]>(0), cancellationToken).ConfigureAwait(false)
