@@ -11,7 +11,7 @@ public sealed partial class MessageStore
     const string CorrectionColumns = "id, message_id, user_id, original_content, corrected_content, reason, created_at";
 
     // One per user per message: a second call replaces the first (all three fields).
-    const string SetFeedbackSql = $$"""
+    internal const string SetFeedbackSql = $$"""
         INSERT INTO {schema}.message_feedback AS f (id, tenant_id, message_id, user_id, rating, score, comment)
         SELECT $1, m.tenant_id, m.id, u.id, $4::text, $5::smallint, $6::text
           FROM {schema}.messages m JOIN {schema}.users u ON u.id = $3 AND u.deleted_at IS NULL
@@ -39,7 +39,7 @@ public sealed partial class MessageStore
         """;
 
     // Keyset on (message_id, user_id), the unique key; the message row first so an unknown message is not found.
-    const string ListFeedbackSql = $$"""
+    internal const string ListFeedbackSql = $$"""
         SELECT f.* FROM {schema}.messages m
           LEFT JOIN LATERAL (
                SELECT {{FeedbackColumns}} FROM {schema}.message_feedback f
@@ -95,6 +95,8 @@ public sealed partial class MessageStore
     public async Task<Feedback> GetFeedbackAsync(Guid messageId, Guid userId, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.get_feedback");
+        Validate.Id(messageId, "messageId");
+        Validate.Id(userId, "userId");
         await using var cmd = await _scope.CommandAsync(GetFeedbackSql, cancellationToken).ConfigureAwait(false);
         cmd.Add(messageId).Add(userId);
         return await cmd.ReadSingleAsync(MapFeedback, cancellationToken).ConfigureAwait(false)
@@ -106,6 +108,8 @@ public sealed partial class MessageStore
     public async Task DeleteFeedbackAsync(Guid messageId, Guid userId, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.delete_feedback");
+        Validate.Id(messageId, "messageId");
+        Validate.Id(userId, "userId");
         await using var cmd = await _scope.CommandAsync(DeleteFeedbackSql, cancellationToken).ConfigureAwait(false);
         cmd.Add(messageId).Add(userId);
         if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
@@ -117,6 +121,7 @@ public sealed partial class MessageStore
     public async Task<Page<Feedback>> ListFeedbackAsync(Guid messageId, int limit = 50, string? cursor = null, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.list_feedback");
+        Validate.Id(messageId, "messageId");
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListFeedbackSql, messageId, after, limit, MapFeedback, cancellationToken).ConfigureAwait(false);
@@ -148,6 +153,7 @@ public sealed partial class MessageStore
     public async Task<Page<Correction>> ListCorrectionsAsync(Guid messageId, int limit = 50, string? cursor = null, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("messages.list_corrections");
+        Validate.Id(messageId, "messageId");
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListCorrectionsSql, messageId, after, limit, MapCorrection, cancellationToken).ConfigureAwait(false);

@@ -26,8 +26,12 @@ namespace ChatStore.Messages
             """;
 
         // A message aliased m is visible: not soft-deleted, in a conversation that is not soft-deleted.
+        // A scalar subquery rather than EXISTS, with deleted_at tested in its select list: the planner then
+        // has one way to reach the conversation, its primary key, per message. As a semi-join with
+        // "deleted_at IS NULL" in the WHERE it could read every live conversation of the tenant through
+        // the partial index conversations_recent_idx (it did for a tenant newer than its statistics).
         const string Live = """
-            m.deleted_at IS NULL AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+            m.deleted_at IS NULL AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
             """;
 
         const byte AppendKind = (byte)'A', RegenerateKind = (byte)'R';
@@ -49,21 +53,26 @@ namespace ChatStore.Messages
         // append with the same key that committed after this statement's snapshot makes the INSERT fail
         // on messages_idempotency_key, which rolls the bump back. Parent and documents are checked under
         // row-level security (foreign keys alone would accept another tenant's ids).
-        // $2 is the conversation, or null to use the parent's (regenerate).
-        const string AppendSql = $$"""
+        // A new message comes back as the columns the server chose (id, conversation, user, seq, times):
+        // the rest is what the caller sent, so the content is not sent back and decoded a second time. A
+        // replay comes back whole (it may have changed since: chunks, completion) with its request hash.
+        // $2 is the conversation, or null to use the parent's (regenerate). CASE, not coalesce: under
+        // row-level security PostgreSQL treats coalesce as possibly leaky and will not use it as an index
+        // condition, so c.id = coalesce(…) would scan every conversation of the tenant.
+        internal const string AppendSql = $$"""
             WITH existing AS (
                 SELECT * FROM {schema}.messages
                  WHERE $16::text IS NOT NULL AND tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $16::text
             ), conv AS (
                 UPDATE {schema}.conversations c
                    SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
-                 WHERE c.id = coalesce($2::uuid, (SELECT p.conversation_id FROM {schema}.messages p WHERE p.id = $6::uuid))
+                 WHERE c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM {schema}.messages p WHERE p.id = $6::uuid) ELSE $2::uuid END
                    AND c.deleted_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM existing)
                    AND ($6::uuid IS NULL OR EXISTS (
                         SELECT 1 FROM {schema}.messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
-                   AND cardinality($18::uuid[]) = (
-                        SELECT count(*) FROM {schema}.documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL)
+                   AND (cardinality($18::uuid[]) = 0 OR cardinality($18::uuid[]) = (
+                        SELECT count(*) FROM {schema}.documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
                 RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
             ), ins AS (
                 INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
@@ -77,7 +86,10 @@ namespace ChatStore.Messages
                 INSERT INTO {schema}.message_documents (tenant_id, message_id, document_id)
                 SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
             )
-            SELECT {{Columns}}, NULL::bytea FROM ins
+            SELECT id, conversation_id, user_id, seq, NULL::text, NULL::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text[], NULL::text,
+                   NULL::int, NULL::int, NULL::numeric, NULL::int, NULL::text, NULL::text, created_at, updated_at, NULL::timestamptz, NULL::timestamptz,
+                   NULL::bytea
+              FROM ins
             UNION ALL
             SELECT {{Columns}}, request_hash FROM existing
             """;
@@ -86,7 +98,7 @@ namespace ChatStore.Messages
         const string AppendDiagnosisSql = """
             WITH p AS (SELECT conversation_id FROM {schema}.messages WHERE id = $2::uuid AND deleted_at IS NULL),
                  c AS (SELECT id, user_id FROM {schema}.conversations
-                        WHERE id = coalesce($1::uuid, (SELECT conversation_id FROM p)) AND deleted_at IS NULL)
+                        WHERE id = CASE WHEN $1::uuid IS NULL THEN (SELECT conversation_id FROM p) ELSE $1::uuid END AND deleted_at IS NULL)
             SELECT EXISTS (SELECT 1 FROM c),
                    $2::uuid IS NULL OR EXISTS (SELECT 1 FROM p JOIN c ON c.id = p.conversation_id),
                    ARRAY(SELECT x FROM unnest($3::uuid[]) AS x WHERE NOT EXISTS (
@@ -153,19 +165,29 @@ namespace ChatStore.Messages
             var hash = key is null ? null
                 : RequestHash.Of(kind, m.Id, conversationId ?? Guid.Empty, m with { ParentId = parentId }, role, content, status, domains, documentIds);
 
-            (Message Message, byte[]? Hash)? row;
+            Message? message;
+            byte[]? storedHash = null;
             try
             {
                 await using var cmd = await _scope.CommandAsync(AppendSql, cancellationToken).ConfigureAwait(false);
                 cmd.Add(id).Add(conversationId).Add(role).Add(content).Add(status).Add(parentId)
                     .Add(citations, NpgsqlDbType.Jsonb).Add(metadata, NpgsqlDbType.Jsonb).Add(domains).Add(model)
                     .Add(m.InputTokens).Add(m.OutputTokens).Add(m.CostUsd).Add(m.ResponseMs).Add(error).Add(key).Add(hash).Add(documentIds);
-                row = await cmd.ReadSingleAsync(MapWithHash, cancellationToken).ConfigureAwait(false);
+                await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    message = null;
+                else if (reader.IsDBNull(4))
+                    message = new Message(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), role, content, status, parentId,
+                        Detached(m.Citations, EmptyArray), Detached(m.Metadata, EmptyObject), domains, model, m.InputTokens, m.OutputTokens,
+                        AsStored(m.CostUsd), m.ResponseMs, error, key, reader.GetFieldValue<DateTimeOffset>(18), reader.GetFieldValue<DateTimeOffset>(19),
+                        null, null);
+                else
+                    (message, storedHash) = MapWithHash(reader)!.Value;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "messages_idempotency_key")
             {
                 // A concurrent append with the same key committed first; this statement (and its seq bump) rolled back.
-                row = await ByKeyAsync(key!, cancellationToken).ConfigureAwait(false)
+                (message, storedHash) = await ByKeyAsync(key!, cancellationToken).ConfigureAwait(false)
                     ?? throw new ChatStoreConflictException("An append with the same idempotency key was running concurrently and did not persist; retry.", e);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -180,14 +202,25 @@ namespace ChatStore.Messages
                     : new ChatStoreNotFoundException("message", parentId ?? Guid.Empty);
             }
 
-            if (row is null)
+            if (message is null)
                 throw await AppendNotFoundAsync(conversationId, parentId, documentIds, cancellationToken).ConfigureAwait(false);
-            var (message, storedHash) = row.Value;
             if (storedHash is not null && !storedHash.AsSpan().SequenceEqual(hash))
                 throw new ChatStoreConflictException(
                     $"The idempotency key '{key}' was already used for message {message.Id} with different content; use a new key for a new message.");
             return message;
         }
+
+        // The caller's JSON, detached from its document (which the caller may dispose), or the shared empty value.
+        static JsonElement Detached(JsonElement? value, JsonElement empty) => value switch
+        {
+            null or { ValueKind: JsonValueKind.Undefined } => empty,
+            { ValueKind: JsonValueKind.Array } e when e.GetArrayLength() == 0 => empty,
+            { ValueKind: JsonValueKind.Object } e when e.GetPropertyCount() == 0 => empty,
+            JsonElement e => e.Clone(),
+        };
+
+        // A cost as numeric(18, 8) stores and returns it: rounded half away from zero to 8 places, with scale 8.
+        static decimal AsStored(decimal cost) => decimal.Round(cost, 8, MidpointRounding.AwayFromZero) + 0.00000000m;
 
         async Task<(Message, byte[]?)?> ByKeyAsync(string key, CancellationToken cancellationToken)
         {
@@ -217,9 +250,14 @@ namespace ChatStore.Messages
         // Streaming
 
         // The length check keeps a stream within Limits.MaxContentLength (PostgreSQL counts code points).
-        const string AppendChunkSql = $$"""
+        // octet_length reads the stored size without decompressing the content; characters are counted
+        // only when the bytes pass the limit (a character is at least one byte). While a message streams
+        // its search vector is NULL (migration 0004), so a chunk neither re-tokenises the content nor
+        // touches the GIN index.
+        internal const string AppendChunkSql = $$"""
             UPDATE {schema}.messages m SET content = m.content || $2
-             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}} AND length(m.content) + length($2) <= $3
+             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
+               AND (octet_length(m.content) + octet_length($2) <= $3 OR length(m.content) + length($2) <= $3)
             """;
 
         const string CompleteSql = $$"""
@@ -336,13 +374,52 @@ namespace ChatStore.Messages
         // ------------------------------------------------------------------------------------------
         // Reading
 
-        const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
+        internal const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
 
+        // History reads a window of seqs, not "the conversation ordered, then LIMIT". Seqs are gapless
+        // (deleted messages keep theirs) and the conversation row says how many messages were ever
+        // appended (last_seq) and how many are live (message_count), so the limit + 1 latest live messages
+        // before hi = min(before - 1, last_seq) have seq > hi - (limit + 1) - deleted. The scan of the
+        // (conversation_id, seq) index is bounded by that range whatever plan PostgreSQL picks: an index
+        // scan that stops after the page, or a bitmap scan and sort of at most limit + 1 + deleted rows;
+        // never the whole conversation. The window is computed in a lateral subquery kept apart with
+        // OFFSET 0: written inline, its arithmetic (not leakproof) could not be an index condition under
+        // row-level security. "complete" says the window reached the end of the conversation; if a page
+        // comes back short while it did not (only if counters were changed behind this store's back),
+        // the unbounded query runs instead.
         // The conversation row comes first so that an unknown (or another tenant's) conversation reads as
-        // not found and an empty one as one all-NULL row. The messages come from the unique index on
-        // (conversation_id, seq): an index scan that stops after $4 rows, whatever the conversation's length.
+        // not found and an empty one as one all-NULL row.
+        // $1 conversation, $2 before (exclusive), $3 include deleted, $4 limit + 1.
         internal const string LatestSql = $$"""
-            SELECT h.* FROM {schema}.conversations c
+            SELECT h.*, w.lo <= 0 FROM {schema}.conversations c
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN $2 - 1 < c.last_seq THEN $2 - 1 ELSE c.last_seq END - $4
+                          - CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END AS lo
+                   OFFSET 0) w
+              LEFT JOIN LATERAL (
+                   SELECT {{Columns}} FROM {schema}.messages m
+                    WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
+                    ORDER BY m.seq DESC LIMIT $4) h ON true
+             WHERE c.id = $1 AND c.deleted_at IS NULL
+            """;
+
+        // $1 conversation, $2 after (exclusive), $3 include deleted, $4 limit + 1, $5 before (exclusive).
+        internal const string AfterSql = $$"""
+            SELECT h.*, w.hi >= c.last_seq OR w.hi >= $5 - 1 FROM {schema}.conversations c
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN $2 >= c.last_seq THEN $2
+                               ELSE $2 + $4 + CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END END AS hi
+                   OFFSET 0) w
+              LEFT JOIN LATERAL (
+                   SELECT {{Columns}} FROM {schema}.messages m
+                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    ORDER BY m.seq LIMIT $4) h ON true
+             WHERE c.id = $1 AND c.deleted_at IS NULL
+            """;
+
+        // The same without the window, for the case described above.
+        const string LatestUnboundedSql = $$"""
+            SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
                     WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
@@ -350,8 +427,8 @@ namespace ChatStore.Messages
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
 
-        internal const string AfterSql = $$"""
-            SELECT h.* FROM {schema}.conversations c
+        const string AfterUnboundedSql = $$"""
+            SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
                     WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
@@ -364,6 +441,7 @@ namespace ChatStore.Messages
         public async Task<Message> GetAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.get");
+            Validate.Id(id, "id");
             await using var cmd = await _scope.CommandAsync(GetSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("message", id);
@@ -397,30 +475,43 @@ namespace ChatStore.Messages
         public async Task<MessageHistory> HistoryAsync(Guid conversationId, HistoryQuery? query = null, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.history");
+            Validate.Id(conversationId, "conversationId");
             query ??= new HistoryQuery();
             var limit = Validate.PageSize(query.Limit, _scope.Limits.MaxPageSize);
             var before = query.BeforeSeq is long b ? Validate.NotNegative(b, "beforeSeq") : long.MaxValue;
             var after = query.AfterSeq is long a ? Validate.NotNegative(a, "afterSeq") : (long?)null;
             var forward = after is not null;
-            await using var cmd = await _scope.CommandAsync(forward ? AfterSql : LatestSql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(conversationId).Add(forward ? after!.Value : before).Add(query.IncludeDeleted).Add(limit + 1);
-            if (forward)
-                cmd.Add(before);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                throw new ChatStoreNotFoundException("conversation", conversationId);
-            var messages = new List<Message>(Math.Min(limit + 1, 64));
-            if (!reader.IsDBNull(0))
-            {
-                do messages.Add(Map(reader));
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
-            }
+            var (messages, complete) = await ReadHistoryAsync(forward ? AfterSql : LatestSql, conversationId, forward ? after!.Value : before,
+                query.IncludeDeleted, limit, before, forward, cancellationToken).ConfigureAwait(false);
+            if (messages.Count <= limit && !complete)
+                (messages, _) = await ReadHistoryAsync(forward ? AfterUnboundedSql : LatestUnboundedSql, conversationId, forward ? after!.Value : before,
+                    query.IncludeDeleted, limit, before, forward, cancellationToken).ConfigureAwait(false);
             var hasMore = messages.Count > limit;
             if (hasMore)
                 messages.RemoveAt(messages.Count - 1);
             if (!forward)
                 messages.Reverse();
             return new MessageHistory(messages, hasMore);
+        }
+
+        async Task<(List<Message> Messages, bool Complete)> ReadHistoryAsync(string sql, Guid conversationId, long from, bool includeDeleted, int limit,
+            long before, bool forward, CancellationToken cancellationToken)
+        {
+            await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(conversationId).Add(from).Add(includeDeleted).Add(limit + 1);
+            if (forward)
+                cmd.Add(before);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                throw new ChatStoreNotFoundException("conversation", conversationId);
+            var complete = reader.GetBoolean(22);
+            var messages = new List<Message>(Math.Min(limit + 1, 64));
+            if (!reader.IsDBNull(0))
+            {
+                do messages.Add(Map(reader));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+            }
+            return (messages, complete);
         }
 
         // ------------------------------------------------------------------------------------------
@@ -433,7 +524,7 @@ namespace ChatStore.Messages
             """;
 
         // message_count counts live messages: the soft delete and the decrement are one statement.
-        const string DeleteSql = $$"""
+        internal const string DeleteSql = $$"""
             WITH d AS (
                 UPDATE {schema}.messages m SET deleted_at = now() WHERE m.id = $1 AND {{Live}} RETURNING m.conversation_id
             ), c AS (
@@ -446,7 +537,7 @@ namespace ChatStore.Messages
             WITH r AS (
                 UPDATE {schema}.messages m SET deleted_at = NULL
                  WHERE m.id = $1 AND m.deleted_at IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+                   AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
                 RETURNING m.*
             ), c AS (
                 UPDATE {schema}.conversations c SET message_count = c.message_count + 1 FROM r WHERE c.id = r.conversation_id
@@ -477,6 +568,7 @@ namespace ChatStore.Messages
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.delete");
+            Validate.Id(id, "id");
             await using var cmd = await _scope.CommandAsync(DeleteSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             if (await cmd.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0)
@@ -488,6 +580,7 @@ namespace ChatStore.Messages
         public async Task<Message> RestoreAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.restore");
+            Validate.Id(id, "id");
             Message? restored;
             await using (var cmd = await _scope.CommandAsync(RestoreSql, cancellationToken).ConfigureAwait(false))
             {
@@ -501,7 +594,7 @@ namespace ChatStore.Messages
         // Document links
 
         // Links only documents of the message's user, all or none; returns whether the message is visible and which ids are unknown.
-        const string LinkSql = $$"""
+        internal const string LinkSql = $$"""
             WITH m AS (
                 SELECT m.id, m.tenant_id, m.user_id FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}
             ), d AS (
@@ -544,6 +637,7 @@ namespace ChatStore.Messages
         public async Task<IReadOnlyList<Guid>> ListDocumentIdsAsync(Guid messageId, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("messages.list_document_ids");
+            Validate.Id(messageId, "messageId");
             await using var cmd = await _scope.CommandAsync(DocumentIdsSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(messageId);
             return await cmd.ReadSingleAsync(r => r.GetFieldValue<Guid[]>(0), cancellationToken).ConfigureAwait(false)

@@ -53,6 +53,29 @@ public sealed class MessageStoreTests
     }
 
     [Fact]
+    public async Task Append_returns_the_message_as_get_reads_it_back()
+    {
+        var f = await MessageTestData.NewAsync();
+        using var citations = JsonDocument.Parse("""[ {"b": 2, "a": [1, 2.50]} ]""");
+        using var metadata = JsonDocument.Parse("""{ "z": null, "a": "ü" }""");
+        var appended = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage
+        {
+            Role = MessageRole.Assistant, Content = "answer 🐶", Citations = citations.RootElement, Metadata = metadata.RootElement,
+            Domains = ["a", "b"], Model = "m", InputTokens = 1, OutputTokens = 2, CostUsd = 1.123456785m, ResponseMs = 3, IdempotencyKey = "k",
+        });
+        // The caller's documents are gone; the returned message must not depend on them.
+        citations.Dispose();
+        metadata.Dispose();
+        var read = await f.Scope.Messages.GetAsync(appended.Id);
+        Assert.Equal(1.12345679m, appended.CostUsd);
+        Assert.Equal(read.CostUsd.ToString(System.Globalization.CultureInfo.InvariantCulture), appended.CostUsd.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(JsonElement.DeepEquals(read.Citations, appended.Citations));
+        Assert.True(JsonElement.DeepEquals(read.Metadata, appended.Metadata));
+        Assert.Equal(read.Domains, appended.Domains);
+        Assert.Equal(read with { Citations = default, Metadata = default, Domains = [] }, appended with { Citations = default, Metadata = default, Domains = [] });
+    }
+
+    [Fact]
     public async Task Append_with_a_caller_id_uses_it_and_a_taken_id_is_a_conflict()
     {
         var f = await MessageTestData.NewAsync();
@@ -150,6 +173,23 @@ public sealed class MessageStoreTests
         await Assert.ThrowsAsync<ChatStoreConflictException>(() => f.Scope.Messages.CompleteAsync(m.Id));
         await Assert.ThrowsAsync<ChatStoreConflictException>(() => f.Scope.Messages.FailAsync(m.Id, "boom"));
         Assert.Equal("Hello 🐶!", (await f.Scope.Messages.GetAsync(m.Id)).Content);
+    }
+
+    [Fact]
+    public async Task A_streaming_message_is_searchable_only_once_it_ends()
+    {
+        var f = await MessageTestData.NewAsync();
+        var m = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage { Role = MessageRole.Assistant, Status = MessageStatus.Streaming });
+        await f.Scope.Messages.AppendChunkAsync(m.Id, "postgres replication");
+        const string vector = "SELECT coalesce(search_vector::text, 'null') FROM messages WHERE id = $1";
+        Assert.Equal("null", await TestStore.ScalarAsync<string>(vector, m.Id));
+        await f.Scope.Messages.CompleteAsync(m.Id);
+        Assert.Contains("replic", await TestStore.ScalarAsync<string>(vector, m.Id), StringComparison.Ordinal);
+
+        var failed = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage { Role = MessageRole.Assistant, Status = MessageStatus.Streaming });
+        await f.Scope.Messages.AppendChunkAsync(failed.Id, "partial answer");
+        await f.Scope.Messages.FailAsync(failed.Id, "timeout");
+        Assert.Contains("partial", await TestStore.ScalarAsync<string>(vector, failed.Id), StringComparison.Ordinal);
     }
 
     [Fact]

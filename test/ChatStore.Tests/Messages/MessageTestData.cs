@@ -7,7 +7,7 @@ namespace ChatStore.Tests.Messages;
 /// Rows the message tests need from other features (conversations, documents), inserted as the owner
 /// with plain SQL so these tests do not depend on those features' stores.
 /// </summary>
-internal static class MessageTestData
+public static class MessageTestData
 {
     /// <summary>A tenant scope with one user and one conversation of theirs.</summary>
     public static async Task<Fixture> NewAsync(string? searchLanguage = null)
@@ -66,5 +66,5 @@ internal static class MessageTestData
         return new ChatStoreClient(NpgsqlDataSource.Create(TestStore.ConnectionString), limits: limits);
     }
 
-    internal sealed record Fixture(ChatStoreClient Client, TenantScope Scope, Guid TenantId, User User, Guid ConversationId);
+    public sealed record Fixture(ChatStoreClient Client, TenantScope Scope, Guid TenantId, User User, Guid ConversationId);
 }

@@ -133,4 +133,32 @@ public sealed class MessageValidationTests
         Assert.Equal(0L, await MessageTestData.CountAsync("message_corrections", f.TenantId));
         Assert.Equal(0L, await MessageTestData.CountAsync("message_documents", f.TenantId));
     }
+
+    [Fact]
+    public async Task Empty_ids_are_rejected_naming_the_field()
+    {
+        var f = await MessageTestData.NewAsync();
+        var messages = f.Scope.Messages;
+        var id = Guid.NewGuid();
+        var attempts = new (string Field, Func<Task> Act)[]
+        {
+            ("id", () => messages.GetAsync(Guid.Empty)),
+            ("conversationId", () => messages.HistoryAsync(Guid.Empty)),
+            ("id", () => messages.EditAsync(Guid.Empty, "x")),
+            ("id", () => messages.DeleteAsync(Guid.Empty)),
+            ("id", () => messages.RestoreAsync(Guid.Empty)),
+            ("messageId", () => messages.RegenerateAsync(Guid.Empty, new NewMessage { Role = MessageRole.Assistant })),
+            ("messageId", () => messages.CompleteAsync(Guid.Empty)),
+            ("messageId", () => messages.FailAsync(Guid.Empty, "x")),
+            ("messageId", () => messages.GetFeedbackAsync(Guid.Empty, id)),
+            ("userId", () => messages.DeleteFeedbackAsync(id, Guid.Empty)),
+            ("messageId", () => messages.ListFeedbackAsync(Guid.Empty)),
+            ("messageId", () => messages.AddCorrectionAsync(Guid.Empty, id, "x")),
+            ("messageId", () => messages.ListCorrectionsAsync(Guid.Empty)),
+            ("messageId", () => messages.LinkDocumentsAsync(Guid.Empty, [])),
+            ("messageId", () => messages.ListDocumentIdsAsync(Guid.Empty)),
+        };
+        foreach (var (field, act) in attempts)
+            Assert.Equal(field, (await Assert.ThrowsAsync<ChatStoreValidationException>(act)).Field);
+    }
 }
