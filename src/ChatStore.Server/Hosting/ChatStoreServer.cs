@@ -108,6 +108,8 @@ public static class ChatStoreServer
         v1.MapUsageApi();
         v1.MapCreditsApi();
         v1.MapCacheApi();
+        v1.MapSearchApi();
+        v1.MapEmbeddingsApi();
         v1.MapSearchHistoryApi();
         return app;
     }
