@@ -2,6 +2,7 @@ using System.Data;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ChatStore.Schema;
 using Npgsql;
 using NpgsqlTypes;
 using static ChatStore.Export.ScopedBatch;
@@ -131,7 +132,7 @@ namespace ChatStore.Export
                 var (model, schemaVersion, _, exists) = await StartAsync(tx.Connection, tx.Transaction, header.UserId, exportSettings: false, cancellationToken).ConfigureAwait(false);
                 if (header.SchemaVersion > schemaVersion)
                     throw new ChatStoreValidationException("header.schemaVersion", "newer",
-                        $"The export is from schema version {header.SchemaVersion}, newer than this database's {schemaVersion}: migrate this database first.");
+                        $"The export is from schema version {header.SchemaVersion}, newer than this ChatStore's {schemaVersion}: upgrade ChatStore and migrate the database first.");
                 if (exists)
                     throw new ChatStoreConflictException($"User {header.UserId} already exists in this tenant. Import into a tenant without the user, or erase the user first.");
 
@@ -198,8 +199,14 @@ namespace ChatStore.Export
         }
 
         /// <summary>
-        /// The first round trip of export and import: the tenant setting, the catalog, the schema version,
-        /// the time, and whether the user exists in this tenant.
+        /// The schema version an export names: the newest ChatStore migration this library has, which is the version
+        /// of a migrated database. (The history table is the owner's; the application role does not read it.)
+        /// </summary>
+        static readonly int SchemaVersion = MigrationSource.ChatStore.Migrations.Max(m => m.Version);
+
+        /// <summary>
+        /// The first round trip of export and import: the tenant setting, the catalog, the time, and whether the
+        /// user exists in this tenant.
         /// </summary>
         async Task<(UserDataModel Model, int SchemaVersion, DateTimeOffset Now, bool UserExists)> StartAsync(
             NpgsqlConnection conn, NpgsqlTransaction tx, Guid userId, bool exportSettings, CancellationToken cancellationToken)
@@ -212,12 +219,7 @@ namespace ChatStore.Export
             var settings = exportSettings
                 ? "set_config('TimeZone', 'UTC', true), set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true), set_config('IntervalStyle', 'postgres', true)"
                 : "NULL, NULL, NULL, NULL";
-            batch.Add($"""
-                SELECT {settings},
-                       (SELECT coalesce(max(version), 0) FROM {quoted}.chatstore_migrations WHERE source = 'chatstore'),
-                       now(),
-                       EXISTS (SELECT 1 FROM {quoted}.users WHERE id = $1)
-                """, P(userId));
+            batch.Add($"SELECT {settings}, now(), EXISTS (SELECT 1 FROM {quoted}.users WHERE id = $1)", P(userId));
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -225,7 +227,7 @@ namespace ChatStore.Export
                 var model = await UserDataModel.ReadAsync(reader, schema, cancellationToken).ConfigureAwait(false);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                return (model, reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetBoolean(6));
+                return (model, SchemaVersion, reader.GetFieldValue<DateTimeOffset>(4), reader.GetBoolean(5));
             }
         }
 

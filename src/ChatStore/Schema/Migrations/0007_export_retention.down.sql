@@ -1,4 +1,3 @@
-REVOKE SELECT ON {schema}.chatstore_migrations FROM {app_role};
 DROP INDEX IF EXISTS {schema}.usage_events_message_idx;
 DROP INDEX IF EXISTS {schema}.usage_events_conversation_idx;
 DROP INDEX IF EXISTS {schema}.reminders_conversation_idx;

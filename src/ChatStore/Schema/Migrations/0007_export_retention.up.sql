@@ -1,5 +1,5 @@
 -- chatstore:no-transaction
--- What export, GDPR erasure and retention need beyond the core schema. Indexes are built
+-- Indexes that GDPR erasure and retention need beyond the core schema. Indexes are built
 -- concurrently so large tables stay writable while they build; every statement is safe to re-run.
 
 -- Retention: a tenant's conversations by last activity (conversations untouched for N days).
@@ -19,6 +19,3 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS conversation_shares_created_by_idx ON {s
 CREATE INDEX CONCURRENTLY IF NOT EXISTS reminders_conversation_idx ON {schema}.reminders (conversation_id) WHERE conversation_id IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS usage_events_conversation_idx ON {schema}.usage_events (conversation_id) WHERE conversation_id IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS usage_events_message_idx ON {schema}.usage_events (message_id) WHERE message_id IS NOT NULL;
-
--- An export's header names the schema version it was taken from, read as the application role.
-GRANT SELECT ON {schema}.chatstore_migrations TO {app_role};
