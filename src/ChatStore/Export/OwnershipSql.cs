@@ -119,7 +119,7 @@ internal sealed class OwnershipSql
     }
 
     /// <summary>The name of a CTE holding <paramref name="columns"/> of every row of <paramref name="table"/> in scope.</summary>
-    public string KeySet(TableInfo table, IReadOnlyList<string> columns)
+    string KeySet(TableInfo table, IReadOnlyList<string> columns)
     {
         if (ReferenceEquals(table, _root) && columns.SequenceEqual(_root.PrimaryKey))
             return "root";
