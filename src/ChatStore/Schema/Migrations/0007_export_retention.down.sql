@@ -1,0 +1,10 @@
+DROP INDEX IF EXISTS {schema}.usage_events_message_idx;
+DROP INDEX IF EXISTS {schema}.usage_events_conversation_idx;
+DROP INDEX IF EXISTS {schema}.reminders_conversation_idx;
+DROP INDEX IF EXISTS {schema}.conversation_shares_created_by_idx;
+DROP INDEX IF EXISTS {schema}.users_deleted_idx;
+DROP INDEX IF EXISTS {schema}.subjects_deleted_idx;
+DROP INDEX IF EXISTS {schema}.documents_deleted_idx;
+DROP INDEX IF EXISTS {schema}.memories_deleted_idx;
+DROP INDEX IF EXISTS {schema}.messages_deleted_idx;
+DROP INDEX IF EXISTS {schema}.conversations_activity_idx;
