@@ -110,6 +110,7 @@ public static class ChatStoreServer
         v1.MapCacheApi();
         v1.MapSearchApi();
         v1.MapEmbeddingsApi();
+        v1.MapExportApi();
         v1.MapSearchHistoryApi();
         return app;
     }
