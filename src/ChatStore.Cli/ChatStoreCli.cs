@@ -16,6 +16,8 @@ public static class ChatStoreCli
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(SearchCommands.Build());
         root.Subcommands.Add(EmbeddingsCommands.Build());
+        foreach (var command in ExportCommands.Build())
+            root.Subcommands.Add(command);
         return root;
     }
 }
