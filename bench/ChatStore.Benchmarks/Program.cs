@@ -59,6 +59,12 @@ IScenario[] scenarios =
 [
     new HistoryScenario(),
     new AppendScenario(),
+    new ImportScenario(),
+    new FullTextScenario(),
+    new KnnScenario(),
+    new HybridScenario(),
+    new HttpScenario(),
+    new MixedScenario(),
 ];
 
 var status = 0;

@@ -84,7 +84,7 @@ public static class Runner
         var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
         {
             var list = latencies[w];
-            while (Stopwatch.GetTimestamp() < deadline && (maxOps is null || Interlocked.Read(ref ops) < maxOps))
+            for (var first = true; first || (Stopwatch.GetTimestamp() < deadline && (maxOps is null || Interlocked.Read(ref ops) < maxOps)); first = false)
             {
                 var t0 = Stopwatch.GetTimestamp();
                 var n = await impl.Op();
