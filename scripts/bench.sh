@@ -3,6 +3,10 @@
 #
 #   scripts/bench.sh [--quick] [--smoke] [--only 1,2] [--keep] [--rate N]
 #
+# --quick: a small dataset, short slices (under 3 minutes). --smoke: the small dataset, every
+# implementation once on the same inputs, results compared (scripts/test.sh runs it; no timings).
+# CHATSTORE_BENCH_NO_BUILD=1 skips the build (scripts/test.sh has just built the solution).
+#
 # The PostgreSQL server: CHATSTORE_BENCH_DATABASE_URL (or DATABASE_URL), a superuser URL such as
 # postgres://postgres@127.0.0.1:5432/postgres; otherwise a cluster of its own under
 # $CHATSTORE_BENCH_DIR (default /var/tmp/chatstore-bench) that persists between runs, so the dataset
@@ -51,6 +55,8 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-echo "[bench] building bench/ChatStore.Benchmarks" >&2
-dotnet build bench/ChatStore.Benchmarks/ChatStore.Benchmarks.csproj -c Release --nologo -v q -clp:ErrorsOnly >&2
+if [ -z "${CHATSTORE_BENCH_NO_BUILD:-}" ]; then
+  echo "[bench] building bench/ChatStore.Benchmarks" >&2
+  dotnet build bench/ChatStore.Benchmarks/ChatStore.Benchmarks.csproj -c Release --nologo -v q -clp:ErrorsOnly >&2
+fi
 CHATSTORE_BENCH_DATABASE_URL="$url" dotnet bench/ChatStore.Benchmarks/bin/Release/net10.0/ChatStore.Benchmarks.dll "$@"

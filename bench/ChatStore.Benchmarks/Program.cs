@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using System.Globalization;
 using ChatStore.Benchmarks.Data;
 using ChatStore.Benchmarks.Harness;
@@ -16,10 +18,18 @@ using Npgsql;
 //   --keep          keep the run's database (a clone of the dataset) instead of dropping it
 //   --rate N        the open-loop rate of scenario 8, operations per second
 //   --results DIR   where the JSON and Markdown go (default bench/results)
+//   --bdn [ARGS]    BenchmarkDotNet over the hot paths of scenarios 1 and 2 (HotPathBenchmarks), in process,
+//                   on the dataset --quick selects (put --quick before --bdn); ARGS go to BenchmarkDotNet
 
 var options = new BenchOptions();
+string[]? bdnArgs = null;
 for (var i = 0; i < args.Length; i++)
 {
+    if (args[i] == "--bdn")
+    {
+        bdnArgs = args[(i + 1)..];
+        break;
+    }
     options = args[i] switch
     {
         "--quick" => options with { Quick = true },
@@ -71,12 +81,20 @@ var status = 0;
 try
 {
     await using var ctx = await BenchContext.CreateAsync(options, runCs, cts.Token);
-    if (options.Smoke)
+    if (bdnArgs is not null)
+    {
+        HotPathBenchmarks.Context = ctx;
+        var config = DefaultConfig.Instance
+            .AddJob(Job.ShortRun.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance))
+            .WithArtifactsPath(Path.Combine(options.ResultsDirectory, "bdn"));
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromTypes([typeof(HotPathBenchmarks)]).Run(bdnArgs.Length == 0 ? ["--filter", "*"] : bdnArgs, config);
+    }
+    else if (options.Smoke)
     {
         foreach (var s in scenarios.Where(s => options.Runs(s.Id)))
         {
             await s.SmokeAsync(ctx);
-            Log.Info($"smoke {s.Id}: the implementations agree");
+            Log.Info($"smoke {s.Id}: passed");
         }
         Log.Info($"smoke: {Smoke.Checks} checks passed in {total.Elapsed.TotalSeconds:F0} s");
         Console.WriteLine($"smoke: {Smoke.Checks} passed, 0 failed");

@@ -37,6 +37,20 @@ public sealed class DatasetBuilder(DatasetSpec spec)
             return name;
         }
         Log.Info($"building dataset {name} ({spec.Messages:N0} messages, {spec.Memories:N0} memories × {spec.Dimensions} dims)");
+        // Datasets of an older generator or schema for this spec are stale: drop them (and their leftover run clones).
+        await using (var stale = new NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE $1", server))
+        {
+            stale.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"chatstore\\_bench\\_{spec.Name}\\_%" });
+            var names = new List<string>();
+            await using (var reader = await stale.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct))
+                    names.Add(reader.GetString(0));
+            foreach (var old in names.Where(n => !n.StartsWith(name, StringComparison.Ordinal)))
+            {
+                Log.Info($"dropping the stale dataset {old}");
+                await Exec(server, $"DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)", ct);
+            }
+        }
         var building = name + "_building";
         await Exec(server, $"DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)", ct);
         await Exec(server, $"CREATE DATABASE \"{building}\"", ct);
@@ -63,7 +77,9 @@ public sealed class DatasetBuilder(DatasetSpec spec)
 
     // ----------------------------------------------------------------------------------------------
 
-    sealed record Conv(int Index, Guid Id, int Tenant, int User, int Length, DateTimeOffset CreatedAt);
+    enum ConvKind { Long, Short, Regular }
+
+    sealed record Conv(int Index, Guid Id, int Tenant, int User, int Length, DateTimeOffset CreatedAt, ConvKind Kind, int Rank);
 
     async Task BuildAsync(string cs, CancellationToken ct)
     {
@@ -105,7 +121,14 @@ public sealed class DatasetBuilder(DatasetSpec spec)
 
     List<Conv> MakeConversations()
     {
-        var convs = new List<Conv>(spec.Conversations);
+        // Long and short conversations go to different users, one each (the first conversation of users
+        // 0, 1, 2, … then their second, …), so that appends to either kind are spread alike over users
+        // and only the length differs between them.
+        var rank = new int[spec.Conversations];
+        var r = 0;
+        for (var j = 0; j < spec.ConversationsPerUser; j++)
+            for (var u = 0; u < spec.Tenants * spec.UsersPerTenant; u++)
+                rank[u * spec.ConversationsPerUser + j] = r++;
         var regular = spec.RegularConversations;
         var mean = (double)spec.RegularMessages / regular;
         var lengths = new int[regular];
@@ -123,14 +146,16 @@ public sealed class DatasetBuilder(DatasetSpec spec)
             else if (lengths[i] > 1) { lengths[i]--; sum--; }
         }
         var perTenant = spec.UsersPerTenant * spec.ConversationsPerUser;
+        var convs = new List<Conv>(spec.Conversations);
         for (var k = 0; k < spec.Conversations; k++)
         {
-            var r = Rng.For(spec.Seed, "conv", k);
-            var created = Epoch.AddDays(-380 + 300 * r.NextDouble());
-            var length = k < spec.LongConversations ? spec.LongLength
-                : k < spec.LongConversations + spec.ShortConversations ? spec.ShortLength
-                : lengths[k - spec.LongConversations - spec.ShortConversations];
-            convs.Add(new Conv(k, r.NextId(created), k / perTenant, k / spec.ConversationsPerUser % spec.UsersPerTenant, length, created));
+            var c = Rng.For(spec.Seed, "conv", k);
+            var created = Epoch.AddDays(-380 + 300 * c.NextDouble());
+            var kr = rank[k];
+            var (kind, length) = kr < spec.LongConversations ? (ConvKind.Long, spec.LongLength)
+                : kr < spec.LongConversations + spec.ShortConversations ? (ConvKind.Short, spec.ShortLength)
+                : (ConvKind.Regular, lengths[kr - spec.LongConversations - spec.ShortConversations]);
+            convs.Add(new Conv(k, c.NextId(created), k / perTenant, k / spec.ConversationsPerUser % spec.UsersPerTenant, length, created, kind, kr));
         }
         return convs;
     }
@@ -536,7 +561,7 @@ public sealed class DatasetBuilder(DatasetSpec spec)
             ["rare"] = Pick(n => n is >= 3 and <= 12, 5),
         };
         ConversationRef Ref(Conv c) => new(c.Id, c.Tenant, users[c.Tenant][c.User], c.Length);
-        var regular = convs.Skip(spec.LongConversations + spec.ShortConversations).Select(Ref).ToArray();
+        var regular = convs.Where(c => c.Kind == ConvKind.Regular).Select(Ref).ToArray();
         // Popularity order for Zipf picks: a fixed shuffle, so the popular ones are spread over tenants.
         var shuffle = Rng.For(spec.Seed, "popularity", 0);
         for (var i = regular.Length - 1; i > 0; i--)
@@ -556,8 +581,8 @@ public sealed class DatasetBuilder(DatasetSpec spec)
             Spec = spec.Name,
             Tenants = tenants,
             Users = users,
-            Long = convs.Take(spec.LongConversations).Select(Ref).ToArray(),
-            Short = convs.Skip(spec.LongConversations).Take(spec.ShortConversations).Select(Ref).ToArray(),
+            Long = convs.Where(c => c.Kind == ConvKind.Long).OrderBy(c => c.Rank).Select(Ref).ToArray(),
+            Short = convs.Where(c => c.Kind == ConvKind.Short).OrderBy(c => c.Rank).Select(Ref).ToArray(),
             Regular = regular,
             LongLength = spec.LongLength,
             ShortLength = spec.ShortLength,

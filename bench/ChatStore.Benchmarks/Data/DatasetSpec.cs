@@ -8,9 +8,10 @@ namespace ChatStore.Benchmarks.Data;
 /// (plus the schema's migrations, see <see cref="Fingerprint"/>) names one dataset exactly.
 /// </summary>
 /// <remarks>
-/// Conversations: the first <see cref="LongConversations"/> (tenant 0) hold <see cref="LongLength"/>
-/// messages each, the next <see cref="ShortConversations"/> hold <see cref="ShortLength"/>, the rest share
-/// the remaining messages with lengths drawn uniformly around the mean. Memories: tenant 0 holds 50% of
+/// Conversations: <see cref="LongConversations"/> hold <see cref="LongLength"/> messages each and
+/// <see cref="ShortConversations"/> hold <see cref="ShortLength"/>, each of them a different user's (see
+/// DatasetBuilder.MakeConversations); the rest share the remaining messages with lengths drawn uniformly
+/// around the mean. Memories: tenant 0 holds 50% of
 /// them (user 0 of tenant 0 alone 0.5%), tenant 1 holds 5%, the other tenants the remaining 45%: the
 /// filters of the kNN scenario at 50%, 5% and 0.5% selectivity.
 /// </remarks>
@@ -20,7 +21,7 @@ public sealed record DatasetSpec(
     int Memories, int Dimensions, int Clusters, int Queries, int Vocabulary, int Seed = 20260101)
 {
     /// <summary>Bumped whenever the generator changes what it makes.</summary>
-    public const int GeneratorVersion = 3;
+    public const int GeneratorVersion = 4;
 
     public static DatasetSpec Full { get; } = new("full", Tenants: 20, UsersPerTenant: 100, ConversationsPerUser: 10, Messages: 1_000_000,
         LongConversations: 8, LongLength: 10_000, ShortConversations: 1_000, ShortLength: 10,

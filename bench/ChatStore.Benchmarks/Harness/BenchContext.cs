@@ -20,7 +20,7 @@ public sealed record BenchOptions
 
     public DatasetSpec Spec => Quick || Smoke ? DatasetSpec.Quick : DatasetSpec.Full;
 
-    public Timing Timing => Quick ? new Timing(0.5, 0.6, 2) : new Timing(1.0, 2.0, 3);
+    public Timing Timing => Quick ? new Timing(0.5, 0.5, 3) : new Timing(1.0, 1.0, 6);
 
     public bool Runs(string scenarioId) => Only is null || Only.Contains(scenarioId.Split(' ')[0]);
 }

@@ -4,7 +4,11 @@ namespace ChatStore.Benchmarks.Harness;
 
 /// <summary>One implementation of a case: a name (A, B, C, …) and the operation, which returns how many
 /// units it did (1 for a call, the row count for an import).</summary>
-public sealed record Impl(string Name, string Label, Func<Task<int>> Op);
+public sealed record Impl(string Name, string Label, Func<Task<int>> Op)
+{
+    /// <summary>The case this implementation's cell belongs to, when one run rotates the cells of several cases.</summary>
+    public string? Case { get; init; }
+}
 
 /// <summary>What was measured for one implementation of one case.</summary>
 public sealed class Cell
@@ -56,7 +60,7 @@ public static class Runner
     public static async Task<List<Cell>> RunAsync(string scenario, string @case, IReadOnlyList<Impl> impls, int concurrency, Timing timing,
         string? unitName = null, int? maxOpsPerSlice = null)
     {
-        var cells = impls.Select(i => new Cell { Scenario = scenario, Case = @case, Impl = i.Name, Label = i.Label, Concurrency = concurrency, UnitName = unitName }).ToList();
+        var cells = impls.Select(i => new Cell { Scenario = scenario, Case = i.Case ?? @case, Impl = i.Name, Label = i.Label, Concurrency = concurrency, UnitName = unitName }).ToList();
         foreach (var impl in impls)
             await SliceAsync(impl, null, concurrency, timing.WarmupSeconds, maxOpsPerSlice);
         for (var r = 0; r < timing.Repeats; r++)
@@ -66,7 +70,7 @@ public static class Runner
                 await SliceAsync(impls[i], cells[i], concurrency, timing.SliceSeconds, maxOpsPerSlice);
             }
         Log.Info($"{scenario} {@case}: " + string.Join("  ", cells.Select(c =>
-            FormattableString.Invariant($"{c.Impl} {(unitName is null ? c.OpsPerSecond : c.UnitsPerSecond):N0}/s p99 {c.Percentile(99):F2} ms"))));
+            FormattableString.Invariant($"{(c.Case == @case ? "" : c.Case + " ")}{c.Impl} {(unitName is null ? c.OpsPerSecond : c.UnitsPerSecond):N0}/s p99 {c.Percentile(99):F2} ms"))));
         return cells;
     }
 

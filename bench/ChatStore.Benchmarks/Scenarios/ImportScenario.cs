@@ -46,7 +46,7 @@ public sealed class ImportScenario : IScenario
     public async Task RunAsync(BenchContext ctx)
     {
         var rows = ctx.Options.Quick ? 10_000 : 100_000;
-        var repeats = ctx.Options.Quick ? 2 : 2;
+        const int repeats = 2;
         var tenant = ctx.Manifest.ImportTenant;
         var scope = ctx.Scope(tenant);
         // One job per slice, made before the measurement: a small warm-up import, then the full ones.
@@ -55,7 +55,7 @@ public sealed class ImportScenario : IScenario
             foreach (var impl in new[] { "A", "B", "C" })
             {
                 var queue = new ConcurrentQueue<Job>();
-                queue.Enqueue(await MakeJobAsync(ctx, rows / 10));
+                queue.Enqueue(await MakeJobAsync(ctx, rows / 20));
                 for (var r = 0; r < repeats; r++)
                     queue.Enqueue(await MakeJobAsync(ctx, rows));
                 jobs[impl] = queue;

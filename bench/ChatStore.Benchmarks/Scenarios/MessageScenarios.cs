@@ -59,29 +59,30 @@ public sealed class AppendScenario : IScenario
     public async Task RunAsync(BenchContext ctx)
     {
         var m = ctx.Manifest;
-        foreach (var (pool, name) in new[] { (m.Short, "length 10"), (m.Long, "length 10,000") })
-            foreach (var concurrency in new[] { 1, 4 })
+        foreach (var concurrency in new[] { 1, 4 })
+        {
+            // Both lengths in one rotation, so that their comparison is made in the same time window.
+            var impls = new List<Impl>();
+            foreach (var (pool, name) in new[] { (m.Short, "length 10"), (m.Long, "length 10,000") })
             {
                 // Each implementation walks the pool round-robin from the same start: consecutive appends go to
                 // different conversations (a chat service's concurrent appends are to different conversations).
-                Impl Make(string name, string label, Func<ConversationRef, string, Task> append)
+                Impl Make(string n, string label, Func<ConversationRef, string, Task> append)
                 {
                     var picks = Picks.RoundRobin(pool.Length);
-                    return new Impl(name, label, async () =>
+                    return new Impl(n, label, async () =>
                     {
                         var i = picks.Next();
                         await append(pool[i], m.Texts[i % m.Texts.Length]);
                         return 1;
-                    });
+                    }) { Case = $"{name}, c={concurrency}" };
                 }
-                var impls = new[]
-                {
-                    Make("A", "A raw Npgsql", (c, text) => ctx.Raw.AppendAsync(ctx.Tenant(c.Tenant), c.Id, MessageRole.User, text)),
-                    Make("B", "B ChatStore", (c, text) => ctx.Scope(c.Tenant).Messages.AppendAsync(c.Id, new NewMessage { Role = MessageRole.User, Content = text })),
-                    Make("C", "C EF Core", (c, text) => ctx.Ef.AppendAsync(ctx.Tenant(c.Tenant), c.Id, MessageRole.User, text)),
-                };
-                ctx.Results.AddRange(await Runner.RunAsync(Id, $"{name}, c={concurrency}", impls, concurrency, ctx.Timing));
+                impls.Add(Make("A", "A raw Npgsql", (c, text) => ctx.Raw.AppendAsync(ctx.Tenant(c.Tenant), c.Id, MessageRole.User, text)));
+                impls.Add(Make("B", "B ChatStore", (c, text) => ctx.Scope(c.Tenant).Messages.AppendAsync(c.Id, new NewMessage { Role = MessageRole.User, Content = text })));
+                impls.Add(Make("C", "C EF Core", (c, text) => ctx.Ef.AppendAsync(ctx.Tenant(c.Tenant), c.Id, MessageRole.User, text)));
             }
+            ctx.Results.AddRange(await Runner.RunAsync(Id, $"c={concurrency}", impls, concurrency, ctx.Timing));
+        }
     }
 
     public async Task SmokeAsync(BenchContext ctx)
@@ -124,30 +125,31 @@ public sealed class HistoryScenario : IScenario
     public async Task RunAsync(BenchContext ctx)
     {
         var m = ctx.Manifest;
-        var cases = new List<(string Name, ConversationRef[] Pool, bool Zipf, int Limit, int Concurrency)>
+        // The two lengths run in one rotation, so that their comparison is made in the same time window.
+        var runs = new List<(string Name, (string Case, ConversationRef[] Pool, bool Zipf, int Limit)[] Cases, int Concurrency)>
         {
-            ("last 50, Zipf, c=1", m.Regular, true, 50, 1),
-            ("last 50, Zipf, c=4", m.Regular, true, 50, 4),
-            ("last 10 of length 10", m.Short, false, 10, 1),
-            ("last 10 of length 10,000", m.Long, false, 10, 1),
+            ("last 50, Zipf, c=1", [("last 50, Zipf, c=1", m.Regular, true, 50)], 1),
+            ("last 50, Zipf, c=4", [("last 50, Zipf, c=4", m.Regular, true, 50)], 4),
+            ("last 10 by length", [("last 10 of length 10", m.Short, false, 10), ("last 10 of length 10,000", m.Long, false, 10)], 1),
         };
-        foreach (var (name, pool, zipf, limit, concurrency) in cases)
+        foreach (var (name, cases, concurrency) in runs)
         {
-            Impl Make(string n, string label, Func<ConversationRef, Task<int>> read)
+            var impls = new List<Impl>();
+            foreach (var (@case, pool, zipf, limit) in cases)
             {
-                var picks = zipf ? Picks.Zipf(pool.Length, 7) : Picks.RoundRobin(pool.Length);
-                return new Impl(n, label, async () =>
+                Impl Make(string n, string label, Func<ConversationRef, Task<int>> read)
                 {
-                    await read(pool[picks.Next()]);
-                    return 1;
-                });
+                    var picks = zipf ? Picks.Zipf(pool.Length, 7) : Picks.RoundRobin(pool.Length);
+                    return new Impl(n, label, async () =>
+                    {
+                        await read(pool[picks.Next()]);
+                        return 1;
+                    }) { Case = @case };
+                }
+                impls.Add(Make("A", "A raw Npgsql", async c => (await ctx.Raw.HistoryAsync(ctx.Tenant(c.Tenant), c.Id, limit)).Messages.Count));
+                impls.Add(Make("B", "B ChatStore", async c => (await ctx.Scope(c.Tenant).Messages.HistoryAsync(c.Id, new HistoryQuery { Limit = limit })).Messages.Count));
+                impls.Add(Make("C", "C EF Core", async c => (await ctx.Ef.HistoryAsync(ctx.Tenant(c.Tenant), c.Id, limit)).Messages.Count));
             }
-            var impls = new[]
-            {
-                Make("A", "A raw Npgsql", async c => (await ctx.Raw.HistoryAsync(ctx.Tenant(c.Tenant), c.Id, limit)).Messages.Count),
-                Make("B", "B ChatStore", async c => (await ctx.Scope(c.Tenant).Messages.HistoryAsync(c.Id, new HistoryQuery { Limit = limit })).Messages.Count),
-                Make("C", "C EF Core", async c => (await ctx.Ef.HistoryAsync(ctx.Tenant(c.Tenant), c.Id, limit)).Messages.Count),
-            };
             ctx.Results.AddRange(await Runner.RunAsync(Id, name, impls, concurrency, ctx.Timing));
         }
     }
