@@ -1,0 +1,286 @@
+using System.Text.Json;
+using ChatStore.Messages;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ChatStore.Benchmarks.Peers;
+
+/// <summary>
+/// (A) The floor: raw Npgsql doing what ChatStore does, as an expert would write it by hand. The same
+/// statements (the SQL text is ChatStore's), the same tenant guarantee (the same <c>set_config</c> of the
+/// role and <c>chatstore.tenant_id</c> in the same batch, so row-level security holds), one
+/// <see cref="NpgsqlBatch"/> round trip per operation, typed parameters, auto-prepared statements
+/// (the data source has the same MaxAutoPrepare/NoResetOnClose tuning), results mapped by ordinal into
+/// the same records. What it leaves out is what a library adds: input validation, typed errors,
+/// telemetry, SQL rendering.
+/// </summary>
+public sealed class RawStore(NpgsqlDataSource dataSource, string role)
+{
+    public const string ScopeSql =
+        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', $2, true), set_config('chatstore.operator', $3, true)";
+
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>A batch whose first command sets the tenant, then <paramref name="sql"/>.</summary>
+    public NpgsqlBatch Batch(NpgsqlConnection conn, Guid tenant, string sql, out NpgsqlBatchCommand statement)
+    {
+        var batch = new NpgsqlBatch(conn);
+        var scope = new NpgsqlBatchCommand(ScopeSql);
+        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
+        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant.ToString() });
+        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "" });
+        batch.BatchCommands.Add(scope);
+        statement = new NpgsqlBatchCommand(sql);
+        batch.BatchCommands.Add(statement);
+        return batch;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Messages: ChatStore's statements (MessageStore.AppendSql, LatestSql) with the schema rendered.
+
+    const string Columns = """
+        id, conversation_id, user_id, seq, role, content, status, parent_id, citations::text AS citations, metadata::text AS metadata, domains, model,
+        input_tokens, output_tokens, cost_usd, response_ms, error, idempotency_key, created_at, updated_at, edited_at, deleted_at
+        """;
+
+    public const string AppendSql = $$"""
+        WITH existing AS (
+            SELECT * FROM "public".messages
+             WHERE $16::text IS NOT NULL AND tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $16::text
+        ), conv AS (
+            UPDATE "public".conversations c
+               SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
+             WHERE c.id = coalesce($2::uuid, (SELECT p.conversation_id FROM "public".messages p WHERE p.id = $6::uuid))
+               AND c.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM existing)
+               AND ($6::uuid IS NULL OR EXISTS (
+                    SELECT 1 FROM "public".messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
+               AND cardinality($18::uuid[]) = (
+                    SELECT count(*) FROM "public".documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL)
+            RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
+        ), ins AS (
+            INSERT INTO "public".messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
+                                           domains, model, input_tokens, output_tokens, cost_usd, response_ms, error, idempotency_key,
+                                           request_hash, language)
+            SELECT $1::uuid, conv.tenant_id, conv.id, conv.user_id, conv.last_seq, $3::text, $4::text, $5::text, $6::uuid, $7::jsonb, $8::jsonb,
+                   $9::text[], $10::text, $11::int, $12::int, $13::numeric, $14::int, $15::text, $16::text, $17::bytea, t.search_language
+              FROM conv JOIN "public".tenants t ON t.id = conv.tenant_id
+            RETURNING *
+        ), links AS (
+            INSERT INTO "public".message_documents (tenant_id, message_id, document_id)
+            SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
+        )
+        SELECT {{Columns}}, NULL::bytea FROM ins
+        UNION ALL
+        SELECT {{Columns}}, request_hash FROM existing
+        """;
+
+    public const string LatestSql = $$"""
+        SELECT h.* FROM "public".conversations c
+          LEFT JOIN LATERAL (
+               SELECT {{Columns}} FROM "public".messages m
+                WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                ORDER BY m.seq DESC LIMIT $4) h ON true
+         WHERE c.id = $1 AND c.deleted_at IS NULL
+        """;
+
+    static readonly Guid[] NoIds = [];
+
+    /// <summary>A message to import: appended at the end of its conversation, in input order.</summary>
+    public sealed record ImportRow(Guid TenantId, Guid ConversationId, Guid UserId, string Role, string Content, DateTimeOffset CreatedAt);
+    static readonly string[] NoDomains = [];
+
+    public async Task<Message> AppendAsync(Guid tenant, Guid conversationId, string role, string content)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = Batch(conn, tenant, AppendSql, out var cmd);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.CreateVersion7() });
+        p.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
+        p.Add(new NpgsqlParameter<string> { TypedValue = role });
+        p.Add(new NpgsqlParameter<string> { TypedValue = content });
+        p.Add(new NpgsqlParameter<string> { TypedValue = MessageStatus.Complete });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter<string> { TypedValue = "[]", NpgsqlDbType = NpgsqlDbType.Jsonb });
+        p.Add(new NpgsqlParameter<string> { TypedValue = "{}", NpgsqlDbType = NpgsqlDbType.Jsonb });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = NoDomains });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter<int> { TypedValue = 0 });
+        p.Add(new NpgsqlParameter<int> { TypedValue = 0 });
+        p.Add(new NpgsqlParameter<decimal> { TypedValue = 0m });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter { Value = DBNull.Value });
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = NoIds });
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        if (!await reader.ReadAsync())
+            throw new InvalidOperationException($"conversation {conversationId} not found");
+        return Map(reader);
+    }
+
+    public async Task<MessageHistory> HistoryAsync(Guid tenant, Guid conversationId, int limit)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = Batch(conn, tenant, LatestSql, out var cmd);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
+        cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = long.MaxValue });
+        cmd.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = false });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        if (!await reader.ReadAsync())
+            throw new InvalidOperationException($"conversation {conversationId} not found");
+        var messages = new List<Message>(Math.Min(limit + 1, 64));
+        if (!reader.IsDBNull(0))
+        {
+            do messages.Add(Map(reader));
+            while (await reader.ReadAsync());
+        }
+        var more = messages.Count > limit;
+        if (more)
+            messages.RemoveAt(messages.Count - 1);
+        messages.Reverse();
+        return new MessageHistory(messages, more);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Import: the floor is binary COPY straight into messages. PostgreSQL refuses COPY FROM into a table
+    // under row-level security, so this runs as the owner (the superuser here), without the tenant
+    // setting: faster than anything tenant-safe can be, which is what a floor is for.
+
+    const string LockConversationsSql = "SELECT id, last_seq FROM \"public\".conversations WHERE id = ANY ($1) AND deleted_at IS NULL FOR UPDATE";
+
+    const string BumpConversationsSql = """
+        UPDATE "public".conversations c
+           SET last_seq = c.last_seq + u.n, message_count = c.message_count + u.n,
+               last_message_at = greatest(c.last_message_at, u.last), last_activity_at = now()
+          FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS u (id, n, last)
+         WHERE c.id = u.id
+        """;
+
+    public async Task<long> ImportAsync(IReadOnlyList<ImportRow> rows)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var ids = rows.Select(r => r.ConversationId).Distinct().ToArray();
+        var next = new Dictionary<Guid, (long Seq, int Count, DateTimeOffset Last)>(ids.Length);
+        await using (var lockCmd = new NpgsqlCommand(LockConversationsSql, conn, tx))
+        {
+            lockCmd.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+            await using var reader = await lockCmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                next[reader.GetGuid(0)] = (reader.GetInt64(1), 0, DateTimeOffset.MinValue);
+        }
+        if (next.Count != ids.Length)
+            throw new InvalidOperationException("unknown conversation");
+        await using (var w = await conn.BeginBinaryImportAsync("""
+            COPY "public".messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, citations, metadata, domains,
+                                    input_tokens, output_tokens, cost_usd, created_at, updated_at) FROM STDIN (FORMAT BINARY)
+            """))
+        {
+            foreach (var r in rows)
+            {
+                var (seq, count, last) = next[r.ConversationId];
+                next[r.ConversationId] = (seq + 1, count + 1, r.CreatedAt > last ? r.CreatedAt : last);
+                await w.StartRowAsync();
+                await w.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
+                await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid);
+                await w.WriteAsync(r.ConversationId, NpgsqlDbType.Uuid);
+                await w.WriteAsync(r.UserId, NpgsqlDbType.Uuid);
+                await w.WriteAsync(seq + 1, NpgsqlDbType.Bigint);
+                await w.WriteAsync(r.Role, NpgsqlDbType.Text);
+                await w.WriteAsync(r.Content, NpgsqlDbType.Text);
+                await w.WriteAsync(MessageStatus.Complete, NpgsqlDbType.Text);
+                await w.WriteAsync("[]", NpgsqlDbType.Jsonb);
+                await w.WriteAsync("{}", NpgsqlDbType.Jsonb);
+                await w.WriteAsync(NoDomains, NpgsqlDbType.Array | NpgsqlDbType.Text);
+                await w.WriteAsync(0, NpgsqlDbType.Integer);
+                await w.WriteAsync(0, NpgsqlDbType.Integer);
+                await w.WriteAsync(0m, NpgsqlDbType.Numeric);
+                await w.WriteAsync(r.CreatedAt, NpgsqlDbType.TimestampTz);
+                await w.WriteAsync(r.CreatedAt, NpgsqlDbType.TimestampTz);
+            }
+            await w.CompleteAsync();
+        }
+        await using (var bump = new NpgsqlCommand(BumpConversationsSql, conn, tx))
+        {
+            bump.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = next.Keys.ToArray() });
+            bump.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = next.Values.Select(v => v.Count).ToArray() });
+            bump.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = next.Values.Select(v => v.Last).ToArray() });
+            await bump.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+        return rows.Count;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Search
+
+    public async Task<List<TextHit>> FullTextAsync(Guid tenant, string text)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = Batch(conn, tenant, SearchSql.FullTextSql, out var cmd);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text });
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        var hits = new List<TextHit>(20);
+        while (await reader.ReadAsync())
+            hits.Add(new TextHit(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt64(2), reader.GetFloat(3), reader.GetString(4)));
+        return hits;
+    }
+
+    public async Task<List<KnnHit>> KnnAsync(SearchSql sql, Guid tenant, float[] vector, Guid? user, int k)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = Batch(conn, tenant, sql.KnnSql, out var cmd);
+        batch.BatchCommands.Insert(1, new NpgsqlBatchCommand(SearchSql.VectorSettingsSql));
+        cmd.Parameters.Add(new NpgsqlParameter<float[]> { TypedValue = vector });
+        cmd.Parameters.Add(user is Guid u ? new NpgsqlParameter<Guid> { TypedValue = u } : new NpgsqlParameter { Value = DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = k });
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.NextResultAsync();
+        var hits = new List<KnnHit>(k);
+        while (await reader.ReadAsync())
+            hits.Add(new KnnHit(reader.GetGuid(0), reader.GetDouble(1)));
+        return hits;
+    }
+
+    public async Task<List<FusedHit>> HybridAsync(SearchSql sql, Guid tenant, string text, float[] vector, int candidates, int rrfK, int limit)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = Batch(conn, tenant, sql.HybridSql, out var cmd);
+        batch.BatchCommands.Insert(1, new NpgsqlBatchCommand(SearchSql.VectorSettingsSql));
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text });
+        cmd.Parameters.Add(new NpgsqlParameter<float[]> { TypedValue = vector });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = candidates });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = rrfK });
+        cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await batch.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        await reader.NextResultAsync();
+        var hits = new List<FusedHit>(limit);
+        while (await reader.ReadAsync())
+            hits.Add(new FusedHit(reader.GetGuid(0), reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)));
+        return hits;
+    }
+
+    static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement;
+    static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    static JsonElement ReadJson(NpgsqlDataReader r, int ordinal)
+    {
+        var text = r.GetString(ordinal);
+        return text switch { "[]" => EmptyArray, "{}" => EmptyObject, _ => JsonDocument.Parse(text).RootElement.Clone() };
+    }
+
+    public static Message Map(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6),
+        r.IsDBNull(7) ? null : r.GetGuid(7), ReadJson(r, 8), ReadJson(r, 9), r.GetFieldValue<string[]>(10),
+        r.IsDBNull(11) ? null : r.GetString(11), r.GetInt32(12), r.GetInt32(13), r.GetDecimal(14),
+        r.IsDBNull(15) ? null : r.GetInt32(15), r.IsDBNull(16) ? null : r.GetString(16), r.IsDBNull(17) ? null : r.GetString(17),
+        r.GetFieldValue<DateTimeOffset>(18), r.GetFieldValue<DateTimeOffset>(19),
+        r.IsDBNull(20) ? null : r.GetFieldValue<DateTimeOffset>(20), r.IsDBNull(21) ? null : r.GetFieldValue<DateTimeOffset>(21));
+}

@@ -1,0 +1,152 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ChatStore.Benchmarks.Data;
+using ChatStore.Benchmarks.Harness;
+using ChatStore.Connection;
+using ChatStore.Messages;
+using ChatStore.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ChatStore.Benchmarks.Scenarios;
+
+/// <summary>
+/// 7. The HTTP path: ChatStore.Server in-process on Kestrel over loopback (a tenant API key, JSON both
+/// ways, the client parsing the response) against the same call on the library. Scenarios 1 and 2 go
+/// through the messages routes when the server has them; a read of a user always runs.
+/// </summary>
+public sealed class HttpScenario : IScenario
+{
+    public string Id => "7 http";
+
+    sealed class Server : IAsyncDisposable
+    {
+        public required WebApplication App { get; init; }
+        public required HttpClient Http { get; init; }
+        public string? AppendRoute { get; init; }
+        public string? HistoryRoute { get; init; }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+
+    static async Task<Server> StartAsync(BenchContext ctx, int tenant)
+    {
+        var cs = new Npgsql.NpgsqlConnectionStringBuilder(ctx.ConnectionString) { MaxPoolSize = BenchContext.PoolSize }.ConnectionString;
+        var app = ChatStoreServer.Build([], new ChatStoreSettings { ConnectionString = cs, MaxPoolSize = BenchContext.PoolSize }, builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Server:RateLimitPerSecond"] = "1000000",
+                ["Server:RateLimitBurst"] = "1000000",
+            });
+            builder.Logging.ClearProviders();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var key = await ctx.Client.Tenants.CreateApiKeyAsync(ctx.Tenant(tenant), "bench");
+        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { BaseAddress = new Uri(address) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Secret);
+
+        // The messages routes, when this server has them (they are being added on another branch).
+        var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Select(e => (Pattern: e.RoutePattern.RawText ?? "", Methods: e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []))
+            .ToList();
+        string? Find(string method) => routes.FirstOrDefault(r => r.Methods.Contains(method)
+            && r.Pattern.Contains("conversations/{", StringComparison.Ordinal) && r.Pattern.TrimEnd('/').EndsWith("/messages", StringComparison.Ordinal)).Pattern;
+        static string? Template(string? pattern) => pattern is null ? null
+            : System.Text.RegularExpressions.Regex.Replace(pattern, "\\{[^}]*\\}", "{0}");
+        return new Server { App = app, Http = http, AppendRoute = Template(Find("POST")), HistoryRoute = Template(Find("GET")) };
+    }
+
+    public async Task RunAsync(BenchContext ctx)
+    {
+        var m = ctx.Manifest;
+        const int tenant = 3;
+        await using var server = await StartAsync(ctx, tenant);
+        var users = m.Users[tenant];
+        var scope = ctx.Scope(tenant);
+
+        Impl Lib(Func<int, Task> call)
+        {
+            var picks = Picks.RoundRobin(1 << 20);
+            return new Impl("lib", "library call", async () => { await call(picks.Next()); return 1; });
+        }
+        Impl Http(Func<int, Task> call)
+        {
+            var picks = Picks.RoundRobin(1 << 20);
+            return new Impl("http", "HTTP (Kestrel, loopback)", async () => { await call(picks.Next()); return 1; });
+        }
+
+        ctx.Results.AddRange(await Runner.RunAsync(Id, "get a user", [
+            Lib(i => scope.Users.GetAsync(users[i % users.Length])),
+            Http(i => GetJsonAsync(server.Http, $"/v1/users/{users[i % users.Length]}")),
+        ], 1, ctx.Timing));
+
+        if (server.AppendRoute is null || server.HistoryRoute is null)
+        {
+            ctx.Notes.Add("7 http: the server on this branch has no messages routes yet; measured GET /v1/users/{id} against Users.GetAsync instead of appends and history.");
+            return;
+        }
+        var regular = m.Regular.Where(c => c.Tenant == tenant).ToArray();
+        try
+        {
+            ctx.Results.AddRange(await Runner.RunAsync(Id, "append (1)", [
+                Lib(i => scope.Messages.AppendAsync(regular[i % regular.Length].Id, new NewMessage { Role = MessageRole.User, Content = m.Texts[i % m.Texts.Length] })),
+                Http(i => PostJsonAsync(server.Http, string.Format(System.Globalization.CultureInfo.InvariantCulture, server.AppendRoute, regular[i % regular.Length].Id),
+                    new { role = MessageRole.User, content = m.Texts[i % m.Texts.Length] })),
+            ], 1, ctx.Timing));
+            ctx.Results.AddRange(await Runner.RunAsync(Id, "history, last 50 (2)", [
+                Lib(i => scope.Messages.HistoryAsync(regular[i % regular.Length].Id)),
+                Http(i => GetJsonAsync(server.Http, string.Format(System.Globalization.CultureInfo.InvariantCulture, server.HistoryRoute, regular[i % regular.Length].Id) + "?limit=50")),
+            ], 1, ctx.Timing));
+        }
+        catch (HttpRequestException e)
+        {
+            ctx.Notes.Add($"7 http: the messages routes ({server.AppendRoute}, {server.HistoryRoute}) did not take the requests this harness sends ({e.Message}); only the user read was measured.");
+        }
+    }
+
+    static async Task GetJsonAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var json = await JsonDocument.ParseAsync(body);
+    }
+
+    static async Task PostJsonAsync(HttpClient http, string path, object payload)
+    {
+        using var response = await http.PostAsJsonAsync(path, payload);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var json = await JsonDocument.ParseAsync(body);
+    }
+
+    public async Task SmokeAsync(BenchContext ctx)
+    {
+        const int tenant = 3;
+        await using var server = await StartAsync(ctx, tenant);
+        foreach (var userId in ctx.Manifest.Users[tenant].Take(3))
+        {
+            var lib = await ctx.Scope(tenant).Users.GetAsync(userId);
+            var json = await server.Http.GetFromJsonAsync<JsonElement>($"/v1/users/{userId}");
+            Smoke.AllEqual($"7 http user {userId}",
+                [$"{lib.Id} {lib.Email} {lib.Name} {lib.Role}",
+                 $"{json.GetProperty("id").GetGuid()} {json.GetProperty("email").GetString()} {json.GetProperty("name").GetString()} {json.GetProperty("role").GetString()}"],
+                ["library", "http"]);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using ChatStore.Benchmarks.Data;
+using ChatStore.Benchmarks.Harness;
+using ChatStore.Benchmarks.Peers;
+
+namespace ChatStore.Benchmarks.Scenarios;
+
+/// <summary>
+/// Search scenarios 4–6 over the schema's search columns and indexes. ChatStore's own search API (the
+/// Search and Embeddings features) is not on this branch yet, so these measure (A) raw SQL and (C) EF Core
+/// only; B slots in through <see cref="LibrarySearch"/> once the feature is merged.
+/// </summary>
+public static class LibrarySearch
+{
+    public const string Missing = "B (ChatStore) not measured: the library's search API (Search/, Embeddings/) is not on this branch yet; A and C run the same statements over the same indexes.";
+}
+
+/// <summary>4. Tenant-scoped full-text top 20 (ranked, with snippets) for rare, mid-frequency and common terms.</summary>
+public sealed class FullTextScenario : IScenario
+{
+    public string Id => "4 full text";
+
+    public async Task RunAsync(BenchContext ctx)
+    {
+        ctx.Notes.Add($"4 full text: {LibrarySearch.Missing}");
+        var m = ctx.Manifest;
+        var tenant = ctx.Tenant(m.SearchTenant);
+        foreach (var cls in new[] { "rare", "mid", "common" })
+        {
+            var terms = m.Terms[cls];
+            Impl Make(string name, string label, Func<string, Task<int>> search)
+            {
+                var picks = Picks.RoundRobin(terms.Length);
+                return new Impl(name, label, async () =>
+                {
+                    await search(terms[picks.Next()].Term);
+                    return 1;
+                });
+            }
+            var impls = new[]
+            {
+                Make("A", "A raw SQL", async t => (await ctx.Raw.FullTextAsync(tenant, t)).Count),
+                Make("C", "C EF Core", async t => (await ctx.Ef.FullTextAsync(tenant, t)).Count),
+            };
+            var docs = string.Join("/", terms.Select(t => t.Documents));
+            ctx.Results.AddRange(await Runner.RunAsync(Id, $"{cls} ({docs} docs)", impls, 1, ctx.Timing));
+        }
+    }
+
+    public async Task SmokeAsync(BenchContext ctx)
+    {
+        var m = ctx.Manifest;
+        var tenant = ctx.Tenant(m.SearchTenant);
+        foreach (var (cls, terms) in m.Terms)
+            foreach (var term in terms.Take(2))
+            {
+                var a = await ctx.Raw.FullTextAsync(tenant, term.Term);
+                var c = await ctx.Ef.FullTextAsync(tenant, term.Term);
+                Smoke.Equal($"4 full text {cls} '{term.Term}' hits", Math.Min(20, term.Documents), a.Count);
+                Smoke.AllEqual($"4 full text {cls} '{term.Term}'", [Smoke.Canonical(a), Smoke.Canonical(c)], ["A", "C"]);
+            }
+    }
+}
+
+/// <summary>5. Filtered kNN top 10 over 384-dim memory embeddings at 50%, 5% and 0.5% selectivity, with recall@10 against exact answers.</summary>
+public sealed class KnnScenario : IScenario
+{
+    public string Id => "5 knn";
+
+    public const int K = 10;
+
+    public async Task RunAsync(BenchContext ctx)
+    {
+        ctx.Notes.Add($"5 knn: {LibrarySearch.Missing}");
+        var m = ctx.Manifest;
+        for (var c = 0; c < m.VectorClasses.Length; c++)
+        {
+            var cls = m.VectorClasses[c];
+            var classIndex = c;
+            var tenant = ctx.Tenant(cls.Tenant);
+            var recall = new Dictionary<string, (long Found, long Total)>();
+            Impl Make(string name, string label, Func<VectorQuery, Task<IReadOnlyList<Guid>>> search)
+            {
+                var picks = Picks.RoundRobin(ctx.Queries.Length);
+                var gate = new object();
+                recall[name] = (0, 0);
+                return new Impl(name, label, async () =>
+                {
+                    var q = ctx.Queries[picks.Next()];
+                    var ids = await search(q);
+                    var found = Overlap(ids, q.Truth[classIndex]);
+                    lock (gate)
+                        recall[name] = (recall[name].Found + found, recall[name].Total + q.Truth[classIndex].Length);
+                    return 1;
+                });
+            }
+            var impls = new[]
+            {
+                Make("A", "A raw SQL", async q => (await ctx.Raw.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
+                Make("C", "C EF Core", async q => (await ctx.Ef.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
+            };
+            var cells = await Runner.RunAsync(Id, $"{cls.Name} ({cls.Rows:N0} rows)", impls, 1, ctx.Timing);
+            foreach (var cell in cells)
+                cell.Recall = recall[cell.Impl].Total == 0 ? null : (double)recall[cell.Impl].Found / recall[cell.Impl].Total;
+            ctx.Results.AddRange(cells);
+        }
+    }
+
+    public static int Overlap(IReadOnlyList<Guid> ids, Guid[] truth)
+    {
+        var n = 0;
+        foreach (var id in ids)
+            if (Array.IndexOf(truth, id) >= 0)
+                n++;
+        return n;
+    }
+
+    public async Task SmokeAsync(BenchContext ctx)
+    {
+        var m = ctx.Manifest;
+        for (var c = 0; c < m.VectorClasses.Length; c++)
+        {
+            var cls = m.VectorClasses[c];
+            long found = 0, total = 0;
+            foreach (var q in ctx.Queries.Take(10))
+            {
+                var a = await ctx.Raw.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
+                var e = await ctx.Ef.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
+                Smoke.Equal($"5 knn {cls.Name} q{q.Index} count", K, a.Count);
+                Smoke.AllEqual($"5 knn {cls.Name} q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(e)], ["A", "C"]);
+                found += Overlap(a.ConvertAll(h => h.MemoryId), q.Truth[c]);
+                total += K;
+            }
+            // Not a timing: a sanity bound that catches a broken index or filter.
+            if ((double)found / total < 0.8)
+                throw new Smoke.MismatchException($"5 knn {cls.Name}: recall@10 {(double)found / total:F2} against the exact answers is below 0.8");
+        }
+    }
+}
+
+/// <summary>6. Hybrid search over a tenant's memories: full-text and vector top-50 fused by reciprocal rank (k = 60), top 10.</summary>
+public sealed class HybridScenario : IScenario
+{
+    public string Id => "6 hybrid";
+
+    const int Candidates = 50, RrfK = 60, Limit = 10;
+
+    public async Task RunAsync(BenchContext ctx)
+    {
+        ctx.Notes.Add($"6 hybrid: {LibrarySearch.Missing} C runs the two searches (LINQ full text, raw SQL kNN) and fuses in .NET.");
+        var cls = ctx.Manifest.VectorClasses[1];
+        var tenant = ctx.Tenant(cls.Tenant);
+        Impl Make(string name, string label, Func<VectorQuery, Task<int>> search)
+        {
+            var picks = Picks.RoundRobin(ctx.Queries.Length);
+            return new Impl(name, label, async () =>
+            {
+                await search(ctx.Queries[picks.Next()]);
+                return 1;
+            });
+        }
+        var impls = new[]
+        {
+            Make("A", "A raw SQL", async q => (await ctx.Raw.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit)).Count),
+            Make("C", "C EF Core", async q => (await ctx.Ef.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit)).Count),
+        };
+        ctx.Results.AddRange(await Runner.RunAsync(Id, $"memories of tenant 1 ({cls.Rows:N0})", impls, 1, ctx.Timing));
+    }
+
+    public async Task SmokeAsync(BenchContext ctx)
+    {
+        var cls = ctx.Manifest.VectorClasses[1];
+        var tenant = ctx.Tenant(cls.Tenant);
+        foreach (var q in ctx.Queries.Take(10))
+        {
+            var a = await ctx.Raw.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
+            var c = await ctx.Ef.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
+            Smoke.Equal($"6 hybrid q{q.Index} count", Limit, a.Count);
+            Smoke.AllEqual($"6 hybrid q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(c)], ["A", "C"]);
+        }
+    }
+}
