@@ -341,11 +341,14 @@ namespace ChatStore.Messages
         // The conversation row comes first so that an unknown (or another tenant's) conversation reads as
         // not found and an empty one as one all-NULL row. The messages come from the unique index on
         // (conversation_id, seq): an index scan that stops after $4 rows, whatever the conversation's length.
+        // The lateral subquery names the conversation as $1, not c.id: with c.id the planner cannot see which
+        // conversation it reads, estimates a few dozen rows, and a custom plan then bitmap-scans and sorts all
+        // of a long conversation's messages (45 ms at 10,000 messages instead of 0.1 ms).
         internal const string LatestSql = $$"""
             SELECT h.* FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = $1 AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq DESC LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
@@ -354,7 +357,7 @@ namespace ChatStore.Messages
             SELECT h.* FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
