@@ -32,7 +32,7 @@ dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
 # The benchmark harness as a smoke test (a full run only, not a filtered one): on a small dataset the
 # three implementations must return the same results for the same inputs. No timings are asserted.
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
-  CHATSTORE_BENCH_DATABASE_URL="$CHATSTORE_TEST_DATABASE_URL" CHATSTORE_BENCH_NO_BUILD=1 scripts/bench.sh --smoke || status=$?
+  CHATSTORE_BENCH_DATABASE_URL="$CHATSTORE_TEST_DATABASE_URL" scripts/bench.sh --smoke || status=$?
 fi
 if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status); the server log's tail:" >&2

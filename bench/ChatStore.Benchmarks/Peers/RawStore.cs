@@ -79,7 +79,7 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         SELECT h.* FROM "public".conversations c
           LEFT JOIN LATERAL (
                SELECT {{Columns}} FROM "public".messages m
-                WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                WHERE m.conversation_id = $1 AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
                 ORDER BY m.seq DESC LIMIT $4) h ON true
          WHERE c.id = $1 AND c.deleted_at IS NULL
         """;
