@@ -390,8 +390,6 @@ namespace ChatStore.Messages
         // The conversation row comes first so that an unknown (or another tenant's) conversation reads as
         // not found and an empty one as one all-NULL row.
         // $1 conversation, $2 before (exclusive), $3 include deleted, $4 limit + 1.
-        // The lateral subquery names the conversation as $1, not c.id, so the planner sees which conversation
-        // it reads (with c.id a custom plan could bitmap-scan and sort a long conversation).
         internal const string LatestSql = $$"""
             SELECT h.*, w.lo <= 0 FROM {schema}.conversations c
              CROSS JOIN LATERAL (
@@ -400,7 +398,7 @@ namespace ChatStore.Messages
                    OFFSET 0) w
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = $1 AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq DESC LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
@@ -414,7 +412,7 @@ namespace ChatStore.Messages
                    OFFSET 0) w
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
@@ -424,7 +422,7 @@ namespace ChatStore.Messages
             SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = $1 AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq DESC LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
@@ -433,7 +431,7 @@ namespace ChatStore.Messages
             SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq LIMIT $4) h ON true
              WHERE c.id = $1 AND c.deleted_at IS NULL
             """;
