@@ -6,6 +6,19 @@ namespace ChatStore;
 /// <summary>One page of a list, newest or first items first, with the cursor of the next page (null on the last page).</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
+/// <summary>Builds pages from keyset queries that read one row more than the page size.</summary>
+internal static class Page
+{
+    /// <summary>The first <paramref name="limit"/> rows, with a cursor at the last of them when a further row was read.</summary>
+    public static Page<T> Of<T>(List<T> items, int limit, Func<T, string> cursor)
+    {
+        if (items.Count <= limit)
+            return new Page<T>(items, null);
+        items.RemoveAt(items.Count - 1);
+        return new Page<T>(items, cursor(items[^1]));
+    }
+}
+
 /// <summary>Opaque keyset cursors: a position (a timestamp and/or a number) and an id, base64url-encoded.</summary>
 internal static class Cursor
 {

@@ -81,7 +81,7 @@ internal static class Validate
                     {
                         throw new ChatStoreValidationException(path, "unpaired_surrogate", "has a key with an escaped unpaired UTF-16 surrogate; it is not valid Unicode.");
                     }
-                    CheckJsonString(name, $"{path}.{name}");
+                    CheckChars(name, $"{path}.{name}");
                     Walk(p.Value, $"{path}.{name}", depth + 1);
                 }
                 break;
@@ -100,15 +100,10 @@ internal static class Validate
                 {
                     throw new ChatStoreValidationException(path, "unpaired_surrogate", "contains an escaped unpaired UTF-16 surrogate; it is not valid Unicode.");
                 }
-                CheckJsonString(s, path);
+                // Raw JSON may hold a \u0000 or lone \ud800 escape, which jsonb rejects.
+                CheckChars(s, path);
                 break;
         }
-    }
-
-    static void CheckJsonString(string s, string path)
-    {
-        // Raw JSON may hold "\u0000" or a lone "\ud800" escape, which jsonb rejects.
-        CheckChars(s, path);
     }
 
     /// <summary>Rejects values outside [min, max].</summary>

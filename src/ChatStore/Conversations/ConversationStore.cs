@@ -272,7 +272,7 @@ namespace ChatStore.Conversations
             cmd.Add(userId).Add(after?.At).Add(after?.Id).Add(status)
                 .Add(query.Pinned).Add(query.SubjectId).Add(query.From?.ToUniversalTime()).Add(query.To?.ToUniversalTime()).Add(query.Limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, query.Limit, c => Cursor.Encode(c.LastActivityAt, c.Id));
+            return Page.Of(items, query.Limit, c => Cursor.Encode(c.LastActivityAt, c.Id));
         }
 
         /// <summary>

@@ -125,7 +125,7 @@ namespace ChatStore.Documents
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(afterAt).Add(afterId).Add(status).Add(limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, d => Cursor.Encode(d.CreatedAt, d.Id));
+            return Page.Of(items, limit, d => Cursor.Encode(d.CreatedAt, d.Id));
         }
 
         /// <summary>Starts processing: <c>pending</c> or <c>failed</c> (a retry) → <c>processing</c>; clears the error.</summary>
@@ -292,7 +292,7 @@ namespace ChatStore.Documents
             var rows = await cmd.ReadListAsync(r => r.IsDBNull(0) ? null : MapAnalysis(r), cancellationToken).ConfigureAwait(false);
             if (rows.Count == 0)
                 throw new ChatStoreNotFoundException("document", documentId);
-            return TenantStore.PageOf(rows.OfType<DocumentAnalysis>().ToList(), limit, a => Cursor.Encode(a.Version, a.Id));
+            return Page.Of(rows.OfType<DocumentAnalysis>().ToList(), limit, a => Cursor.Encode(a.Version, a.Id));
         }
 
         static string? ValidateMimeType(string? mimeType)

@@ -265,7 +265,7 @@ namespace ChatStore.Memories
             await using var cmd = await _scope.CommandAsync(query.IncludeDeleted ? withDeleted : live, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(afterAt).Add(afterId).Add(kind).Add(minImportance).Add(query.IncludeSuperseded).Add(limit + 1);
             var items = await cmd.ReadListAsync(r => Map(r, 0), cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, x => Cursor.Encode(x.CreatedAt, x.Id));
+            return Page.Of(items, limit, x => Cursor.Encode(x.CreatedAt, x.Id));
         }
 
         /// <summary>Soft-deletes a memory with all its versions (earlier and later), so none of its content is listed again.</summary>

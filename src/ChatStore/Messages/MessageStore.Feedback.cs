@@ -125,7 +125,7 @@ public sealed partial class MessageStore
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListFeedbackSql, messageId, after, limit, MapFeedback, cancellationToken).ConfigureAwait(false);
-        return Tenants.TenantStore.PageOf(items, limit, f => Cursor.Encode(0, f.UserId));
+        return Page.Of(items, limit, f => Cursor.Encode(0, f.UserId));
     }
 
     /// <summary>Records <paramref name="userId"/>'s correction of a message; the message's current content is kept as the original.</summary>
@@ -157,7 +157,7 @@ public sealed partial class MessageStore
         Validate.PageSize(limit, _scope.Limits.MaxPageSize);
         var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
         var items = await ListUnderMessageAsync(ListCorrectionsSql, messageId, after, limit, MapCorrection, cancellationToken).ConfigureAwait(false);
-        return Tenants.TenantStore.PageOf(items, limit, c => Cursor.Encode(0, c.Id));
+        return Page.Of(items, limit, c => Cursor.Encode(0, c.Id));
     }
 
     // Rows of a LEFT JOIN LATERAL under the message row: no row → no message; one all-NULL row → none.

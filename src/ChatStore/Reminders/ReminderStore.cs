@@ -104,7 +104,7 @@ namespace ChatStore.Reminders
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(status).Add(after?.At).Add(after?.Id ?? Guid.Empty).Add(limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, r => Cursor.Encode(r.DueAt, r.Id));
+            return Page.Of(items, limit, r => Cursor.Encode(r.DueAt, r.Id));
         }
 
         /// <summary>

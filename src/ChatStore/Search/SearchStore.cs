@@ -252,7 +252,7 @@ namespace ChatStore.Search
                    .Add(limit + 1, NpgsqlDbType.Integer).Add(afterRank, NpgsqlDbType.Real).Add(afterId, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
                    .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
             }, MapText, language, cancellationToken).ConfigureAwait(false);
-            return Tenants.TenantStore.PageOf(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
+            return Page.Of(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
         }
 
         /// <summary>

@@ -57,7 +57,7 @@ namespace ChatStore.SearchHistory
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(before?.At).Add(before?.Id ?? Guid.Empty).Add(limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, h => Cursor.Encode(h.CreatedAt, h.Id));
+            return Page.Of(items, limit, h => Cursor.Encode(h.CreatedAt, h.Id));
         }
 
         /// <summary>Deletes all of a user's searches; returns how many there were.</summary>

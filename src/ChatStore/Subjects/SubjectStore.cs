@@ -113,7 +113,7 @@ namespace ChatStore.Subjects
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(after).Add(kind).Add(limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, s => Cursor.Encode(0, s.Id));
+            return Page.Of(items, limit, s => Cursor.Encode(0, s.Id));
         }
 
         /// <summary>

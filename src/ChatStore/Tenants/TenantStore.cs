@@ -70,7 +70,7 @@ public sealed class TenantStore
         await using var cmd = await TenantCommand.CreateAsync(_store, null, sql, cancellationToken, operatorMode: true).ConfigureAwait(false);
         cmd.Add(after).Add(limit + 1);
         var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-        return PageOf(items, limit, t => Cursor.Encode(0, t.Id));
+        return Page.Of(items, limit, t => Cursor.Encode(0, t.Id));
     }
 
     /// <summary>Changes a tenant's name, role set, language or retention policy.</summary>
@@ -187,14 +187,6 @@ public sealed class TenantStore
         if (set.Length == 0) throw new ChatStoreValidationException("roles", "required", "must name at least one role.");
         if (set.Distinct(StringComparer.Ordinal).Count() != set.Length) throw new ChatStoreValidationException("roles", "unique", "must not repeat a role.");
         return set;
-    }
-
-    internal static Page<T> PageOf<T>(List<T> items, int limit, Func<T, string> cursor)
-    {
-        if (items.Count <= limit)
-            return new Page<T>(items, null);
-        items.RemoveAt(items.Count - 1);
-        return new Page<T>(items, cursor(items[^1]));
     }
 
     static Tenant Map(NpgsqlDataReader r) => new(

@@ -128,7 +128,7 @@ namespace ChatStore.Users
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(after).Add(role).Add(limit + 1);
             var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return TenantStore.PageOf(items, limit, u => Cursor.Encode(0, u.Id));
+            return Page.Of(items, limit, u => Cursor.Encode(0, u.Id));
         }
 
         /// <summary>Records a login now.</summary>
