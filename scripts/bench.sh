@@ -5,6 +5,8 @@
 #
 # --quick: a small dataset, short slices (under 3 minutes). --smoke: the small dataset, every
 # implementation once on the same inputs, results compared (scripts/test.sh runs it; no timings).
+# --bdn [ARGS]: BenchmarkDotNet (MemoryDiagnoser) over the append and history hot paths, in process,
+# ARGS passed to BenchmarkDotNet (e.g. --quick --bdn --filter '*History*').
 # CHATSTORE_BENCH_NO_BUILD=1 skips the build (scripts/test.sh has just built the solution).
 #
 # The PostgreSQL server: CHATSTORE_BENCH_DATABASE_URL (or DATABASE_URL), a superuser URL such as
