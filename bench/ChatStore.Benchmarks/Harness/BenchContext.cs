@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using ChatStore.Benchmarks.Data;
 using ChatStore.Benchmarks.Peers;
 using ChatStore.Connection;
+using ChatStore.Embeddings;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -42,6 +43,8 @@ public sealed class BenchContext : IAsyncDisposable
     /// <summary>(C) EF Core.</summary>
     public required EfStore Ef { get; init; }
     public required SearchSql Search { get; init; }
+    /// <summary>The dataset's embedding space, as ChatStore's search API takes it.</summary>
+    public required EmbeddingSpace Space { get; init; }
     public List<string> Notes { get; } = [];
     public List<Cell> Results { get; } = [];
 
@@ -95,6 +98,7 @@ public sealed class BenchContext : IAsyncDisposable
             Client = client,
             Ef = ef,
             Search = new SearchSql(manifest.SpaceId, manifest.Dimensions),
+            Space = (await client.Embeddings.ListSpacesAsync(ct)).Single(s => s.Id == manifest.SpaceId),
             _efSource = efSource,
         };
     }

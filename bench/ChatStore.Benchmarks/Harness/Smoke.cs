@@ -70,11 +70,12 @@ public static class Smoke
     }
 
     public static string Canonical(IEnumerable<TextHit> hits) =>
-        string.Join('\n', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.ConversationId} {h.Seq} {h.Rank:R} {h.Snippet}")));
+        string.Join('\n', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.UserId} {h.ConversationId} {h.Role} {h.Status} {h.CreatedAt.UtcTicks} {h.Rank:R} {h.Snippet}")));
 
     public static string Canonical(IEnumerable<KnnHit> hits) =>
         string.Join('\n', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.MemoryId} {h.Distance:R}")));
 
+    // Scores to 12 digits: SQL sums the reciprocal ranks in numeric, .NET in double.
     public static string Canonical(IEnumerable<FusedHit> hits) =>
-        string.Join('\n', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.Score:R} {h.TextRank} {h.VectorRank}")));
+        string.Join('\n', hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} {h.Score:G12} {h.TextRank} {h.VectorRank} {h.Snippet}")));
 }

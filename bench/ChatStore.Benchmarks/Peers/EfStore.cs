@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace ChatStore.Benchmarks.Peers;
 
@@ -115,12 +116,16 @@ public sealed class EfStore(IDbContextFactory<ChatDb> factory)
     public async Task<List<TextHit>> FullTextAsync(Guid tenant, string text)
     {
         await using var db = await OpenAsync(tenant);
+        var highlight = SearchSql.HighlightQuery(text);
         return await db.Messages
-            .Where(m => m.DeletedAt == null && m.SearchVector!.Matches(EF.Functions.WebSearchToTsQuery("english", text)))
-            .OrderByDescending(m => m.SearchVector!.Rank(EF.Functions.WebSearchToTsQuery("english", text))).ThenBy(m => m.Id)
+            .Where(m => m.DeletedAt == null && m.SearchVector!.Matches(EF.Functions.WebSearchToTsQuery("english", text))
+                && !db.Conversations.Any(c => c.Id == m.ConversationId && c.DeletedAt != null))
+            .OrderByDescending(m => m.SearchVector!.RankCoverDensity(EF.Functions.WebSearchToTsQuery("english", text), NpgsqlTsRankingNormalization.DivideBy1PlusLogLength))
+            .ThenByDescending(m => m.Id)
             .Take(20)
-            .Select(m => new TextHit(m.Id, m.ConversationId, m.Seq, m.SearchVector!.Rank(EF.Functions.WebSearchToTsQuery("english", text)),
-                EF.Functions.WebSearchToTsQuery("english", text).GetResultHeadline(m.Content, SearchSql.Headline)))
+            .Select(m => new TextHit(m.Id, m.UserId, m.ConversationId, m.Role, m.Status, m.CreatedAt,
+                m.SearchVector!.RankCoverDensity(EF.Functions.WebSearchToTsQuery("english", text), NpgsqlTsRankingNormalization.DivideBy1PlusLogLength),
+                EF.Functions.ToTsQuery("english", highlight).GetResultHeadline(m.Content, SearchSql.Headline)))
             .ToListAsync();
     }
 
@@ -140,27 +145,38 @@ public sealed class EfStore(IDbContextFactory<ChatDb> factory)
             user is Guid u ? new NpgsqlParameter<Guid>("user", u) : new NpgsqlParameter("user", NpgsqlTypes.NpgsqlDbType.Uuid) { Value = DBNull.Value },
             new NpgsqlParameter<int>("k", k)).ToListAsync();
 
-    /// <summary>Full-text candidates through LINQ, vector candidates through raw SQL, fused by reciprocal rank in .NET.</summary>
+    /// <summary>
+    /// Full-text candidates through LINQ, vector candidates through raw SQL, fused by reciprocal rank in
+    /// .NET, then the snippets of the full-text hits that made the cut.
+    /// </summary>
     public async Task<List<FusedHit>> HybridAsync(SearchSql sql, Guid tenant, string text, float[] vector, int candidates, int rrfK, int limit)
     {
         await using var db = await OpenAsync(tenant);
         await using var tx = await db.Database.BeginTransactionAsync();
         var textIds = await db.Memories
-            .Where(m => m.DeletedAt == null && m.SearchVector!.Matches(EF.Functions.WebSearchToTsQuery("english", text)))
-            .OrderByDescending(m => m.SearchVector!.Rank(EF.Functions.WebSearchToTsQuery("english", text))).ThenBy(m => m.Id)
+            .Where(m => m.DeletedAt == null && m.SupersededBy == null && m.SearchVector!.Matches(EF.Functions.WebSearchToTsQuery("english", text)))
+            .OrderByDescending(m => m.SearchVector!.RankCoverDensity(EF.Functions.WebSearchToTsQuery("english", text), NpgsqlTsRankingNormalization.DivideBy1PlusLogLength))
+            .ThenByDescending(m => m.Id)
             .Take(candidates).Select(m => m.Id).ToListAsync();
         await db.Database.ExecuteSqlRawAsync(SearchSql.EfVectorSettingsSql);
         var vectorHits = await Knn(db, sql, vector, null, candidates);
-        await tx.CommitAsync();
 
         var fused = new Dictionary<Guid, (long? Text, long? Vector)>();
         for (var i = 0; i < textIds.Count; i++)
             fused[textIds[i]] = (i + 1, null);
         for (var i = 0; i < vectorHits.Count; i++)
             fused[vectorHits[i].MemoryId] = fused.TryGetValue(vectorHits[i].MemoryId, out var f) ? (f.Text, i + 1) : (null, i + 1);
-        return fused
-            .Select(f => new FusedHit(f.Key, (f.Value.Text is long t ? 1.0 / (rrfK + t) : 0) + (f.Value.Vector is long v ? 1.0 / (rrfK + v) : 0), f.Value.Text, f.Value.Vector))
-            .OrderByDescending(h => h.Score).ThenBy(h => h.Id, Comparer<Guid>.Create(UuidOrder.Compare))
+        var top = fused
+            .Select(f => (Id: f.Key, Score: (f.Value.Text is long t ? 1.0 / (rrfK + t) : 0) + (f.Value.Vector is long v ? 1.0 / (rrfK + v) : 0), f.Value.Text, f.Value.Vector))
+            .OrderByDescending(h => h.Score).ThenByDescending(h => h.Id, Comparer<Guid>.Create(UuidOrder.Compare))
             .Take(limit).ToList();
+
+        var withText = top.Where(h => h.Text is not null).Select(h => h.Id).ToList();
+        var highlight = SearchSql.HighlightQuery(text);
+        var snippets = await db.Memories.Where(m => withText.Contains(m.Id))
+            .Select(m => new { m.Id, Snippet = EF.Functions.ToTsQuery("english", highlight).GetResultHeadline(m.Content, SearchSql.Headline) })
+            .ToDictionaryAsync(m => m.Id, m => m.Snippet);
+        await tx.CommitAsync();
+        return top.ConvertAll(h => new FusedHit(h.Id, h.Score, h.Text, h.Vector, h.Text is null ? null : snippets[h.Id]));
     }
 }

@@ -36,7 +36,7 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
     }
 
     // ------------------------------------------------------------------------------------------
-    // Messages: ChatStore's statements (MessageStore.AppendSql, LatestSql) with the schema rendered.
+    // Messages: ChatStore's statements (MessageStore.AppendSql, LatestSql, LatestUnboundedSql) with the schema rendered.
 
     const string Columns = """
         id, conversation_id, user_id, seq, role, content, status, parent_id, citations::text AS citations, metadata::text AS metadata, domains, model,
@@ -76,10 +76,14 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         """;
 
     public const string LatestSql = $$"""
-        SELECT h.* FROM "public".conversations c
+        SELECT h.*, w.lo <= 0 FROM "public".conversations c
+         CROSS JOIN LATERAL (
+               SELECT CASE WHEN $2 - 1 < c.last_seq THEN $2 - 1 ELSE c.last_seq END - $4
+                      - CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END AS lo
+               OFFSET 0) w
           LEFT JOIN LATERAL (
                SELECT {{Columns}} FROM "public".messages m
-                WHERE m.conversation_id = $1 AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
                 ORDER BY m.seq DESC LIMIT $4) h ON true
          WHERE c.id = $1 AND c.deleted_at IS NULL
         """;
@@ -120,10 +124,32 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         return Map(reader);
     }
 
+    // The same without the window: for a conversation whose deleted messages leave the window short.
+    public const string LatestUnboundedSql = $$"""
+        SELECT h.*, true FROM "public".conversations c
+          LEFT JOIN LATERAL (
+               SELECT {{Columns}} FROM "public".messages m
+                WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                ORDER BY m.seq DESC LIMIT $4) h ON true
+         WHERE c.id = $1 AND c.deleted_at IS NULL
+        """;
+
     public async Task<MessageHistory> HistoryAsync(Guid tenant, Guid conversationId, int limit)
     {
+        var (messages, complete) = await LatestAsync(LatestSql, tenant, conversationId, limit);
+        if (messages.Count <= limit && !complete)
+            (messages, _) = await LatestAsync(LatestUnboundedSql, tenant, conversationId, limit);
+        var more = messages.Count > limit;
+        if (more)
+            messages.RemoveAt(messages.Count - 1);
+        messages.Reverse();
+        return new MessageHistory(messages, more);
+    }
+
+    async Task<(List<Message> Messages, bool Complete)> LatestAsync(string sql, Guid tenant, Guid conversationId, int limit)
+    {
         await using var conn = await dataSource.OpenConnectionAsync();
-        await using var batch = Batch(conn, tenant, LatestSql, out var cmd);
+        await using var batch = Batch(conn, tenant, sql, out var cmd);
         cmd.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = conversationId });
         cmd.Parameters.Add(new NpgsqlParameter<long> { TypedValue = long.MaxValue });
         cmd.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = false });
@@ -133,16 +159,13 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         if (!await reader.ReadAsync())
             throw new InvalidOperationException($"conversation {conversationId} not found");
         var messages = new List<Message>(Math.Min(limit + 1, 64));
+        var complete = reader.GetBoolean(22);
         if (!reader.IsDBNull(0))
         {
             do messages.Add(Map(reader));
             while (await reader.ReadAsync());
         }
-        var more = messages.Count > limit;
-        if (more)
-            messages.RemoveAt(messages.Count - 1);
-        messages.Reverse();
-        return new MessageHistory(messages, more);
+        return (messages, complete);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -227,7 +250,8 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         await reader.NextResultAsync();
         var hits = new List<TextHit>(20);
         while (await reader.ReadAsync())
-            hits.Add(new TextHit(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt64(2), reader.GetFloat(3), reader.GetString(4)));
+            hits.Add(new TextHit(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFloat(6), reader.GetString(7)));
         return hits;
     }
 
@@ -263,7 +287,8 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         await reader.NextResultAsync();
         var hits = new List<FusedHit>(limit);
         while (await reader.ReadAsync())
-            hits.Add(new FusedHit(reader.GetGuid(0), reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)));
+            hits.Add(new FusedHit(reader.GetGuid(0), reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4)));
         return hits;
     }
 

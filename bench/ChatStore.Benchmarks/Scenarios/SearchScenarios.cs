@@ -1,17 +1,42 @@
 using ChatStore.Benchmarks.Data;
 using ChatStore.Benchmarks.Harness;
 using ChatStore.Benchmarks.Peers;
+using ChatStore.Search;
 
 namespace ChatStore.Benchmarks.Scenarios;
 
 /// <summary>
-/// Search scenarios 4–6 over the schema's search columns and indexes. ChatStore's own search API (the
-/// Search and Embeddings features) is not on this branch yet, so these measure (A) raw SQL and (C) EF Core
-/// only; B slots in through <see cref="LibrarySearch"/> once the feature is merged.
+/// (B) ChatStore's search API asked the question the raw and EF Core peers answer: a tenant's messages
+/// (full text) or memories (kNN, hybrid), with the peers' pgvector settings (index scans, ef_search 100)
+/// so the three return the same results.
 /// </summary>
 public static class LibrarySearch
 {
-    public const string Missing = "B (ChatStore) not measured: the library's search API (Search/, Embeddings/) is not on this branch yet; A and C run the same statements over the same indexes.";
+    public static async Task<List<TextHit>> FullTextAsync(TenantScope scope, string text)
+    {
+        var page = await scope.Search.FullTextAsync(new SearchQuery { Text = text, Kinds = [SearchKind.Message], Limit = 20 });
+        return page.Items.Select(h => new TextHit(h.Id, h.UserId, h.ConversationId!.Value, h.Role!, h.Status!, h.CreatedAt, h.Rank, h.Snippet)).ToList();
+    }
+
+    public static async Task<List<KnnHit>> KnnAsync(BenchContext ctx, TenantScope scope, float[] vector, Guid? user, int k)
+    {
+        var hits = await scope.Search.VectorAsync(new VectorSearchQuery
+        {
+            Space = ctx.Space, Vector = vector, UserId = user, Kinds = [SearchKind.Memory], K = k,
+            Mode = VectorSearchMode.Index, EfSearch = SearchSql.EfSearch,
+        });
+        return hits.Select(h => new KnnHit(h.Id, h.Distance)).ToList();
+    }
+
+    public static async Task<List<FusedHit>> HybridAsync(BenchContext ctx, TenantScope scope, string text, float[] vector, int candidates, int rrfK, int limit)
+    {
+        var hits = await scope.Search.HybridAsync(new HybridSearchQuery
+        {
+            Space = ctx.Space, Text = text, Vector = vector, Kinds = [SearchKind.Memory], Candidates = candidates, RrfK = rrfK, Limit = limit,
+            Mode = VectorSearchMode.Index, EfSearch = SearchSql.EfSearch,
+        });
+        return hits.Select(h => new FusedHit(h.Id, h.Score, h.FullTextRank, h.VectorRank, h.Snippet)).ToList();
+    }
 }
 
 /// <summary>4. Tenant-scoped full-text top 20 (ranked, with snippets) for rare, mid-frequency and common terms.</summary>
@@ -21,9 +46,9 @@ public sealed class FullTextScenario : IScenario
 
     public async Task RunAsync(BenchContext ctx)
     {
-        ctx.Notes.Add($"4 full text: {LibrarySearch.Missing}");
         var m = ctx.Manifest;
         var tenant = ctx.Tenant(m.SearchTenant);
+        var scope = ctx.Scope(m.SearchTenant);
         foreach (var cls in new[] { "rare", "mid", "common" })
         {
             var terms = m.Terms[cls];
@@ -39,6 +64,7 @@ public sealed class FullTextScenario : IScenario
             var impls = new[]
             {
                 Make("A", "A raw SQL", async t => (await ctx.Raw.FullTextAsync(tenant, t)).Count),
+                Make("B", "B ChatStore", async t => (await LibrarySearch.FullTextAsync(scope, t)).Count),
                 Make("C", "C EF Core", async t => (await ctx.Ef.FullTextAsync(tenant, t)).Count),
             };
             var docs = string.Join("/", terms.Select(t => t.Documents));
@@ -50,13 +76,15 @@ public sealed class FullTextScenario : IScenario
     {
         var m = ctx.Manifest;
         var tenant = ctx.Tenant(m.SearchTenant);
+        var scope = ctx.Scope(m.SearchTenant);
         foreach (var (cls, terms) in m.Terms)
             foreach (var term in terms.Take(2))
             {
                 var a = await ctx.Raw.FullTextAsync(tenant, term.Term);
+                var b = await LibrarySearch.FullTextAsync(scope, term.Term);
                 var c = await ctx.Ef.FullTextAsync(tenant, term.Term);
                 Smoke.Equal($"4 full text {cls} '{term.Term}' hits", Math.Min(20, term.Documents), a.Count);
-                Smoke.AllEqual($"4 full text {cls} '{term.Term}'", [Smoke.Canonical(a), Smoke.Canonical(c)], ["A", "C"]);
+                Smoke.AllEqual($"4 full text {cls} '{term.Term}'", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(c)], ["A", "B", "C"]);
             }
     }
 }
@@ -70,13 +98,13 @@ public sealed class KnnScenario : IScenario
 
     public async Task RunAsync(BenchContext ctx)
     {
-        ctx.Notes.Add($"5 knn: {LibrarySearch.Missing}");
         var m = ctx.Manifest;
         for (var c = 0; c < m.VectorClasses.Length; c++)
         {
             var cls = m.VectorClasses[c];
             var classIndex = c;
             var tenant = ctx.Tenant(cls.Tenant);
+            var scope = ctx.Scope(cls.Tenant);
             var recall = new Dictionary<string, (long Found, long Total)>();
             Impl Make(string name, string label, Func<VectorQuery, Task<IReadOnlyList<Guid>>> search)
             {
@@ -96,6 +124,7 @@ public sealed class KnnScenario : IScenario
             var impls = new[]
             {
                 Make("A", "A raw SQL", async q => (await ctx.Raw.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
+                Make("B", "B ChatStore", async q => (await LibrarySearch.KnnAsync(ctx, scope, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
                 Make("C", "C EF Core", async q => (await ctx.Ef.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
             };
             var cells = await Runner.RunAsync(Id, $"{cls.Name} ({cls.Rows:N0} rows)", impls, 1, ctx.Timing);
@@ -124,9 +153,10 @@ public sealed class KnnScenario : IScenario
             foreach (var q in ctx.Queries.Take(10))
             {
                 var a = await ctx.Raw.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
+                var b = await LibrarySearch.KnnAsync(ctx, ctx.Scope(cls.Tenant), q.Vector, cls.User, K);
                 var e = await ctx.Ef.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
                 Smoke.Equal($"5 knn {cls.Name} q{q.Index} count", K, a.Count);
-                Smoke.AllEqual($"5 knn {cls.Name} q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(e)], ["A", "C"]);
+                Smoke.AllEqual($"5 knn {cls.Name} q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(e)], ["A", "B", "C"]);
                 found += Overlap(a.ConvertAll(h => h.MemoryId), q.Truth[c]);
                 total += K;
             }
@@ -146,9 +176,10 @@ public sealed class HybridScenario : IScenario
 
     public async Task RunAsync(BenchContext ctx)
     {
-        ctx.Notes.Add($"6 hybrid: {LibrarySearch.Missing} C runs the two searches (LINQ full text, raw SQL kNN) and fuses in .NET.");
+        ctx.Notes.Add("6 hybrid: C runs the two searches (LINQ full text, raw SQL kNN), fuses in .NET, then reads the snippets.");
         var cls = ctx.Manifest.VectorClasses[1];
         var tenant = ctx.Tenant(cls.Tenant);
+        var scope = ctx.Scope(cls.Tenant);
         Impl Make(string name, string label, Func<VectorQuery, Task<int>> search)
         {
             var picks = Picks.RoundRobin(ctx.Queries.Length);
@@ -161,6 +192,7 @@ public sealed class HybridScenario : IScenario
         var impls = new[]
         {
             Make("A", "A raw SQL", async q => (await ctx.Raw.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit)).Count),
+            Make("B", "B ChatStore", async q => (await LibrarySearch.HybridAsync(ctx, scope, q.Text, q.Vector, Candidates, RrfK, Limit)).Count),
             Make("C", "C EF Core", async q => (await ctx.Ef.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit)).Count),
         };
         ctx.Results.AddRange(await Runner.RunAsync(Id, $"memories of tenant 1 ({cls.Rows:N0})", impls, 1, ctx.Timing));
@@ -170,12 +202,14 @@ public sealed class HybridScenario : IScenario
     {
         var cls = ctx.Manifest.VectorClasses[1];
         var tenant = ctx.Tenant(cls.Tenant);
+        var scope = ctx.Scope(cls.Tenant);
         foreach (var q in ctx.Queries.Take(10))
         {
             var a = await ctx.Raw.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
+            var b = await LibrarySearch.HybridAsync(ctx, scope, q.Text, q.Vector, Candidates, RrfK, Limit);
             var c = await ctx.Ef.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
             Smoke.Equal($"6 hybrid q{q.Index} count", Limit, a.Count);
-            Smoke.AllEqual($"6 hybrid q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(c)], ["A", "C"]);
+            Smoke.AllEqual($"6 hybrid q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(c)], ["A", "B", "C"]);
         }
     }
 }
