@@ -23,7 +23,7 @@ public static class LibrarySearch
         var hits = await scope.Search.VectorAsync(new VectorSearchQuery
         {
             Space = ctx.Space, Vector = vector, UserId = user, Kinds = [SearchKind.Memory], K = k,
-            Mode = VectorSearchMode.Index, EfSearch = SearchSql.EfSearch,
+            EfSearch = SearchSql.EfSearch,
         });
         return hits.Select(h => new KnnHit(h.Id, h.Distance)).ToList();
     }
@@ -33,7 +33,7 @@ public static class LibrarySearch
         var hits = await scope.Search.HybridAsync(new HybridSearchQuery
         {
             Space = ctx.Space, Text = text, Vector = vector, Kinds = [SearchKind.Memory], Candidates = candidates, RrfK = rrfK, Limit = limit,
-            Mode = VectorSearchMode.Index, EfSearch = SearchSql.EfSearch,
+            EfSearch = SearchSql.EfSearch,
         });
         return hits.Select(h => new FusedHit(h.Id, h.Score, h.FullTextRank, h.VectorRank, h.Snippet)).ToList();
     }

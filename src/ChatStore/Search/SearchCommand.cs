@@ -26,11 +26,15 @@ internal sealed class SearchCommand : IAsyncDisposable
     readonly NpgsqlConnection _connection;
     readonly NpgsqlBatch _batch;
 
-    SearchCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement)
+    readonly int _slots;
+    int _next;
+
+    SearchCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, int slots)
     {
         _connection = connection;
         _batch = batch;
         Statement = statement;
+        _slots = slots;
     }
 
     public NpgsqlBatchCommand Statement { get; }
@@ -40,12 +44,12 @@ internal sealed class SearchCommand : IAsyncDisposable
 
     /// <summary>A search statement with its settings.</summary>
     /// <param name="scope">The tenant.</param>
-    /// <param name="sql">The statement.</param>
+    /// <param name="statement">The statement, rendered for the query's shape.</param>
     /// <param name="vector">Settings for a vector part, or null.</param>
     /// <param name="textSearch">Whether the statement reads chatstore.search_language.</param>
     /// <param name="language">A text search configuration overriding the tenant's search language.</param>
     /// <param name="cancellationToken">Cancels opening the connection.</param>
-    public static async ValueTask<SearchCommand> CreateAsync(TenantScope scope, string sql, VectorSettings? vector, bool textSearch, string? language,
+    public static async ValueTask<SearchCommand> CreateAsync(TenantScope scope, SearchStatements.Rendered statement, VectorSettings? vector, bool textSearch, string? language,
         CancellationToken cancellationToken)
     {
         var store = scope.Context;
@@ -65,17 +69,25 @@ internal sealed class SearchCommand : IAsyncDisposable
         settings.Parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         settings.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = textSearch });
         batch.BatchCommands.Add(settings);
-        var statement = new NpgsqlBatchCommand(store.Sql(sql));
-        batch.BatchCommands.Add(statement);
-        return new SearchCommand(connection, batch, statement);
+        var command = new NpgsqlBatchCommand(store.Sql(statement.Sql));
+        batch.BatchCommands.Add(command);
+        return new SearchCommand(connection, batch, command, statement.Slots);
 
         static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Adds the next positional parameter with its type (so unused or null parameters are still typed).</summary>
-    public SearchCommand Add(object? value, NpgsqlDbType type)
+    /// <summary>
+    /// Binds a slot's value if the statement uses the slot (its type from <see cref="SearchStatements.TypeOf"/>).
+    /// Slots are offered in <see cref="SearchStatements.Slot"/> order, which is the order of their numbers.
+    /// </summary>
+    public SearchCommand Add<T>(SearchStatements.Slot slot, T value)
     {
-        Statement.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, NpgsqlDbType = type });
+        var bit = 1 << (int)slot;
+        if (bit < _next)
+            throw new InvalidOperationException($"Search parameter {slot} was offered out of order.");
+        _next = bit << 1;
+        if ((_slots & bit) != 0)
+            Statement.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = SearchStatements.TypeOf(slot) });
         return this;
     }
 

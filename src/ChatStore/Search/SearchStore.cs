@@ -1,9 +1,8 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Runtime.CompilerServices;
 using ChatStore.Embeddings;
 using Npgsql;
 using NpgsqlTypes;
+using Has = ChatStore.Search.SearchStatements.Has;
+using Slot = ChatStore.Search.SearchStatements.Slot;
 
 namespace ChatStore.Search
 {
@@ -13,12 +12,8 @@ namespace ChatStore.Search
     /// by reciprocal rank. Each is one round trip; any query text is valid.
     /// </summary>
     /// <remarks>
-    /// Every statement shares one parameter layout, so the SQL fragments compose:
-    /// $1 user, $2 conversation, $3 from, $4 to, $5 kinds, $6 language, $7 query text, $8 roles,
-    /// $9 statuses, $10 query vector, $11 vector candidates, $12 exact threshold (0 index, −1 exact,
-    /// n auto), $13 limit, $14/$15 cursor rank and id, $16 ts_headline options, $17 RRF k,
-    /// $18 full-text candidates. Statements run with custom plans (see <see cref="SearchCommand"/>),
-    /// so the filters that are null fold away before planning.
+    /// Statements are rendered per query shape (see <see cref="SearchStatements"/>): only the kinds
+    /// asked for and the filters given are in the text, and plans are custom (see <see cref="SearchCommand"/>).
     /// <para>
     /// Full text under row-level security: PostgreSQL does not use an index for a condition whose
     /// operator is not leakproof below a row-security policy, and <c>@@</c> (<c>ts_match_vq</c>) is not
@@ -44,174 +39,6 @@ namespace ChatStore.Search
         readonly TenantScope _scope;
 
         internal SearchStore(TenantScope scope) => _scope = scope;
-
-        // The query, in chatstore.search_language: the tenant's search language unless one is given, set
-        // by SearchCommand before this statement is planned. The match conditions repeat the
-        // websearch_to_tsquery call instead of reading q: the planner folds it to a constant for its
-        // estimates, so rare words use the GIN index and common ones the user's btree (an InitPlan
-        // parameter would be a guess). Ranks read q's copy, parsed once. Text beyond 100,000 characters
-        // is not indexed (see the tsvector columns), so snippets read the same prefix.
-        const string Query = """
-            q AS (
-                SELECT websearch_to_tsquery(l.cfg, $7) AS query, l.cfg,
-                       -- Snippets highlight an OR of the query's distinct words: ts_headline's cost grows with
-                       -- operands × occurrences, so the query itself (phrases, repeats) could take seconds on a long text.
-                       array_to_string(ARRAY(
-                           SELECT '''' || replace(replace(x, '\', '\\'), '''', '''''') || ''''
-                             FROM unnest((tsvector_to_array(to_tsvector(l.cfg, $7)))[1:32]) x), ' | ')::tsquery AS highlight
-                  FROM (SELECT current_setting('chatstore.search_language')::regconfig AS cfg) l)
-            """;
-
-        // Every full-text match as (kind, id, rank). Each branch is gated by its kind, and filters a
-        // kind lacks (roles, statuses) leave the kind out when set.
-        const string TextMatches = """
-            fts AS (
-                SELECT 'message'::text AS kind, m.id, ts_rank_cd(m.search_vector, (SELECT query FROM q), 1) AS rank
-                  FROM {schema}.messages m
-                 WHERE 'message' = ANY ($5::text[]) AND m.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
-                   AND m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.deleted_at IS NULL
-                   AND ($1::uuid IS NULL OR m.user_id = $1) AND ($2::uuid IS NULL OR m.conversation_id = $2)
-                   AND ($3::timestamptz IS NULL OR m.created_at >= $3) AND ($4::timestamptz IS NULL OR m.created_at < $4)
-                   AND ($8::text[] IS NULL OR m.role = ANY ($8)) AND ($9::text[] IS NULL OR m.status = ANY ($9))
-                   AND NOT EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NOT NULL)
-                UNION ALL
-                SELECT 'memory', x.id, ts_rank_cd(x.search_vector, (SELECT query FROM q), 1)
-                  FROM {schema}.memories x
-                 WHERE 'memory' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND x.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
-                   AND x.tenant_id = current_setting('chatstore.tenant_id')::uuid AND x.deleted_at IS NULL AND x.superseded_by IS NULL
-                   AND ($1::uuid IS NULL OR x.user_id = $1)
-                   AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.memory_sources s WHERE s.memory_id = x.id AND s.conversation_id = $2))
-                   AND ($3::timestamptz IS NULL OR x.created_at >= $3) AND ($4::timestamptz IS NULL OR x.created_at < $4)
-                UNION ALL
-                SELECT 'document', d.id, ts_rank_cd(d.search_vector, (SELECT query FROM q), 1)
-                  FROM {schema}.documents d
-                 WHERE 'document' = ANY ($5::text[]) AND $8::text[] IS NULL AND d.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
-                   AND d.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL
-                   AND ($1::uuid IS NULL OR d.user_id = $1) AND ($2::uuid IS NULL OR d.conversation_id = $2)
-                   AND ($3::timestamptz IS NULL OR d.created_at >= $3) AND ($4::timestamptz IS NULL OR d.created_at < $4)
-                   AND ($9::text[] IS NULL OR d.status = ANY ($9))
-                UNION ALL
-                SELECT 'analysis', a.id, ts_rank_cd(a.search_vector, (SELECT query FROM q), 1)
-                  FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id
-                 WHERE 'analysis' = ANY ($5::text[]) AND $8::text[] IS NULL AND $9::text[] IS NULL AND a.search_vector @@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, $7)
-                   AND a.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL
-                   AND ($1::uuid IS NULL OR d.user_id = $1) AND ($2::uuid IS NULL OR d.conversation_id = $2)
-                   AND ($3::timestamptz IS NULL OR a.created_at >= $3) AND ($4::timestamptz IS NULL OR a.created_at < $4))
-            """;
-
-        // A result's owner row: who, where, when, and the indexed text (for snippets). p.kind, p.id.
-        const string Owner = """
-            CROSS JOIN LATERAL (
-                SELECT m.user_id, m.conversation_id, NULL::uuid AS document_id, m.role, m.status, m.created_at, left(m.content, 100000) AS body
-                  FROM {schema}.messages m WHERE p.kind = 'message' AND m.id = p.id
-                UNION ALL
-                SELECT x.user_id, NULL, NULL, NULL, NULL, x.created_at, left(x.content, 100000)
-                  FROM {schema}.memories x WHERE p.kind = 'memory' AND x.id = p.id
-                UNION ALL
-                SELECT d.user_id, d.conversation_id, d.id, NULL, d.status, d.created_at, left(d.filename || ' ' || coalesce(d.extracted_text, ''), 100000)
-                  FROM {schema}.documents d WHERE p.kind = 'document' AND d.id = p.id
-                UNION ALL
-                SELECT d.user_id, d.conversation_id, d.id, NULL, NULL, a.created_at, left(coalesce(a.category, '') || ' ' || a.summary, 100000)
-                  FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id WHERE p.kind = 'analysis' AND a.id = p.id
-                UNION ALL
-                SELECT s.user_id, NULL, NULL, NULL, NULL, s.created_at, s.name
-                  FROM {schema}.subjects s WHERE p.kind = 'subject' AND s.id = p.id
-            ) o
-            """;
-
-        const string FullTextSql = $$"""
-            WITH {{Query}},
-            {{TextMatches}},
-            page AS (
-                SELECT kind, id, rank FROM fts
-                 WHERE (SELECT q.cfg IS NOT NULL FROM q) -- resolves the language even when nothing matches
-                   AND ($14::real IS NULL OR (rank, id) < ($14::real, $15::uuid))
-                 ORDER BY rank DESC, id DESC
-                 LIMIT $13)
-            SELECT p.kind, p.id, o.user_id, o.conversation_id, o.document_id, o.role, o.status, o.created_at, p.rank,
-                   ts_headline((SELECT cfg FROM q), o.body, (SELECT highlight FROM q), $16)
-              FROM page p
-              {{Owner}}
-             ORDER BY p.rank DESC, p.id DESC
-            """;
-
-        // Vector candidates, for a space rendered into {space} (its id) and {distance} (the distance
-        // expression that the space's partial index serves); see ForSpace. No liveness checks: soft-deleting
-        // an owner deletes its vectors (migration 0008's triggers).
-        const string VectorFilter = """
-            e.space_id = {space} AND e.tenant_id = current_setting('chatstore.tenant_id')::uuid
-               AND ($1::uuid IS NULL OR e.user_id = $1) AND ($2::uuid IS NULL OR e.conversation_id = $2)
-               AND ($3::timestamptz IS NULL OR e.owner_created_at >= $3) AND ($4::timestamptz IS NULL OR e.owner_created_at < $4)
-               AND CASE WHEN e.message_id IS NOT NULL THEN 'message' WHEN e.memory_id IS NOT NULL THEN 'memory'
-                        WHEN e.document_id IS NOT NULL THEN 'document' WHEN e.analysis_id IS NOT NULL THEN 'analysis' ELSE 'subject' END = ANY ($5::text[])
-            """;
-
-        const string VectorColumns = """
-            e.id, CASE WHEN e.message_id IS NOT NULL THEN 'message' WHEN e.memory_id IS NOT NULL THEN 'memory'
-                       WHEN e.document_id IS NOT NULL THEN 'document' WHEN e.analysis_id IS NOT NULL THEN 'analysis' ELSE 'subject' END AS kind,
-                  coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) AS owner_id,
-                  e.chunk_index, e.chunk_text, e.user_id, e.conversation_id, e.owner_created_at
-            """;
-
-        // The $11 nearest chunks. Auto mode ($12 > 0) counts the user's (or tenant's) rows in the space
-        // through the btree, up to $12: below it, the exact branch; at or above, the index branch. Only
-        // one branch runs (each is gated by a one-time filter). The index branch scans in index order with
-        // pgvector's iterative scan (relaxed order), so rows that fail the filters are skipped until $11
-        // pass; "knn" re-sorts them.
-        const string Neighbours = $$"""
-            n AS MATERIALIZED (
-                SELECT count(*) AS n FROM (
-                    SELECT 1 FROM {schema}.embeddings e
-                     WHERE e.space_id = {space} AND e.tenant_id = current_setting('chatstore.tenant_id')::uuid
-                       AND ($1::uuid IS NULL OR e.user_id = $1) AND ($2::uuid IS NULL OR e.conversation_id = $2)
-                     LIMIT greatest($12::int, 0)) c),
-            exact AS MATERIALIZED (
-                SELECT {{VectorColumns}}, {distance} AS distance
-                  FROM {schema}.embeddings e
-                 WHERE ($12::int < 0 OR ($12::int > 0 AND (SELECT n FROM n) < $12::int)) AND {{VectorFilter}}),
-            knn AS MATERIALIZED (
-                (SELECT {{VectorColumns}}, {distance} AS distance
-                   FROM {schema}.embeddings e
-                  WHERE ($12::int = 0 OR ($12::int > 0 AND (SELECT n FROM n) >= $12::int)) AND {{VectorFilter}}
-                  ORDER BY {distance}
-                  LIMIT $11)
-                UNION ALL
-                (SELECT * FROM exact ORDER BY distance LIMIT $11))
-            """;
-
-        const string VectorSql = $$"""
-            WITH {{Neighbours}}
-            SELECT kind, owner_id, id, chunk_index, chunk_text, distance, user_id, conversation_id, owner_created_at
-              FROM knn
-             ORDER BY distance, id
-             LIMIT $11
-            """;
-
-        const string HybridSql = $$"""
-            WITH {{Query}},
-            {{TextMatches}},
-            {{Neighbours}},
-            text_list AS MATERIALIZED (
-                SELECT kind, id, rank, row_number() OVER (ORDER BY rank DESC, id DESC) AS r
-                  FROM (SELECT kind, id, rank FROM fts WHERE (SELECT q.cfg IS NOT NULL FROM q) ORDER BY rank DESC, id DESC LIMIT $18) t),
-            vector_list AS MATERIALIZED (
-                SELECT kind, owner_id AS id, distance, chunk_index, chunk_text, row_number() OVER (ORDER BY distance, owner_id) AS r
-                  FROM (SELECT DISTINCT ON (kind, owner_id) kind, owner_id, distance, chunk_index, chunk_text
-                          FROM knn ORDER BY kind, owner_id, distance) best),
-            p AS (
-                SELECT coalesce(t.kind, v.kind) AS kind, coalesce(t.id, v.id) AS id,
-                       coalesce(1.0 / ($17 + t.r), 0) + coalesce(1.0 / ($17 + v.r), 0) AS score,
-                       t.r AS text_rank, v.r AS vector_rank, t.rank, v.distance, v.chunk_index, v.chunk_text
-                  FROM text_list t FULL JOIN vector_list v ON v.kind = t.kind AND v.id = t.id
-                 ORDER BY score DESC, id DESC
-                 LIMIT $13)
-            SELECT p.kind, p.id, p.score::float8, p.text_rank::int, p.vector_rank::int, p.rank, p.distance, p.chunk_index, p.chunk_text,
-                   CASE WHEN p.text_rank IS NOT NULL THEN ts_headline((SELECT cfg FROM q), o.body, (SELECT highlight FROM q), $16) END,
-                   o.user_id, o.conversation_id, o.document_id, o.role, o.status, o.created_at
-              FROM p
-              {{Owner}}
-             ORDER BY p.score DESC, p.id DESC
-            """;
 
         /// <summary>
         /// Full-text search, best first (<c>ts_rank_cd</c>), with snippets (<c>ts_headline</c>) and keyset
@@ -243,14 +70,15 @@ namespace ChatStore.Search
                 return new Page<SearchHit>([], null);
             text = QueryText(text, MaxQueryWords);
 
-            var items = await RunAsync(FullTextSql, null, text, (cmd, text) =>
+            var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, filters.Kinds,
+                filters.Has | (roles is null ? 0 : Has.Roles) | (statuses is null ? 0 : Has.Statuses) | (afterId is null ? 0 : Has.Cursor),
+                VectorSearchMode.Auto, Guid.Empty, 0, default);
+            var items = await RunAsync(shape, null, text, (cmd, text) =>
             {
                 AddFilters(cmd, filters);
-                cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(roles, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer)
-                   .Add(limit + 1, NpgsqlDbType.Integer).Add(afterRank, NpgsqlDbType.Real).Add(afterId, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
-                   .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
+                cmd.Add(Slot.Text, text).Add(Slot.Roles, roles).Add(Slot.Statuses, statuses)
+                   .Add(Slot.Limit, limit + 1).Add(Slot.CursorRank, afterRank.GetValueOrDefault()).Add(Slot.CursorId, afterId.GetValueOrDefault())
+                   .Add(Slot.Headline, headline);
             }, MapText, language, cancellationToken).ConfigureAwait(false);
             return Page.Of(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
         }
@@ -268,17 +96,13 @@ namespace ChatStore.Search
             Validate.Text(query.Text, "text", MaxQueryLength);
             var filters = ValidateFilters(query, AllKinds);
             var k = Validate.Range(query.K, "k", 1, 1000);
-            var (settings, threshold) = ValidateVector(query, k);
+            var (settings, mode, threshold) = ValidateVector(query, k);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
 
-            return await ReadAsync(ForSpace(query.Space, VectorSql), settings, false, "", (cmd, _) =>
+            return await ReadAsync(Shape(SearchStatements.Statement.Vector, query, filters, mode), settings, false, "", (cmd, _) =>
             {
                 AddFilters(cmd, filters);
-                cmd.Add(null, NpgsqlDbType.Text).Add("", NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(k, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
-                   .Add(k, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add("", NpgsqlDbType.Text)
-                   .Add(0, NpgsqlDbType.Integer).Add(0, NpgsqlDbType.Integer);
+                cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
             }, MapVector, null, cancellationToken).ConfigureAwait(false);
         }
 
@@ -299,22 +123,25 @@ namespace ChatStore.Search
             var candidates = Validate.Range(query.Candidates, "candidates", 1, 1000);
             var rrfK = Validate.Range(query.RrfK, "rrfK", 1, 100_000);
             var headline = Headline(query.HighlightStart, query.HighlightEnd);
-            var (settings, threshold) = ValidateVector(query, candidates);
+            var (settings, mode, threshold) = ValidateVector(query, candidates);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
             text = QueryText(text, MaxQueryWords);
 
-            return await RunAsync(ForSpace(query.Space, HybridSql), settings, text, (cmd, text) =>
+            return await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text, (cmd, text) =>
             {
                 AddFilters(cmd, filters);
-                cmd.Add(language, NpgsqlDbType.Text).Add(text, NpgsqlDbType.Text).Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(null, NpgsqlDbType.Array | NpgsqlDbType.Text)
-                   .Add(vector, NpgsqlDbType.Array | NpgsqlDbType.Real).Add(candidates, NpgsqlDbType.Integer).Add(threshold, NpgsqlDbType.Integer)
-                   .Add(limit, NpgsqlDbType.Integer).Add(null, NpgsqlDbType.Real).Add(null, NpgsqlDbType.Uuid).Add(headline, NpgsqlDbType.Text)
-                   .Add(rrfK, NpgsqlDbType.Integer).Add(candidates, NpgsqlDbType.Integer);
+                cmd.Add(Slot.Text, text).Add(Slot.Vector, vector).Add(Slot.K, candidates).Add(Slot.Threshold, threshold)
+                   .Add(Slot.Limit, limit).Add(Slot.Headline, headline).Add(Slot.RrfK, rrfK).Add(Slot.TextCandidates, candidates);
             }, MapHybrid, language, cancellationToken).ConfigureAwait(false);
         }
 
-        sealed record Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, string[] Kinds);
+        static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode) =>
+            new(statement, filters.Kinds, filters.Has, mode, query.Space.Id, query.Space.Dimensions, query.Space.Metric);
+
+        sealed record Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, int Kinds)
+        {
+            public Has Has => (UserId is null ? 0 : Has.User) | (ConversationId is null ? 0 : Has.Conversation) | (From is null ? 0 : Has.From) | (To is null ? 0 : Has.To);
+        }
 
         static Filters ValidateFilters(SearchFilters f, SearchKind[] supported)
         {
@@ -325,15 +152,19 @@ namespace ChatStore.Search
             var kinds = f.Kinds ?? supported;
             if (kinds.Count == 0)
                 throw new ChatStoreValidationException("kinds", "required", "must name at least one kind (or be null for all).");
+            var bits = 0;
             foreach (var kind in kinds)
+            {
                 if (!supported.Contains(kind))
                     throw new ChatStoreValidationException("kinds", "enum", $"must be among {string.Join(", ", supported)}; got {kind}.");
-            return new Filters(f.UserId, f.ConversationId, f.From, f.To, [.. kinds.Distinct().Select(KindName)]);
+                bits |= SearchStatements.KindBit(kind);
+            }
+            return new Filters(f.UserId, f.ConversationId, f.From, f.To, bits);
         }
 
         static void AddFilters(SearchCommand cmd, Filters f) =>
-            cmd.Add(f.UserId, NpgsqlDbType.Uuid).Add(f.ConversationId, NpgsqlDbType.Uuid).Add(f.From, NpgsqlDbType.TimestampTz)
-               .Add(f.To, NpgsqlDbType.TimestampTz).Add(f.Kinds, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            cmd.Add(Slot.User, f.UserId.GetValueOrDefault()).Add(Slot.Conversation, f.ConversationId.GetValueOrDefault())
+               .Add(Slot.From, f.From.GetValueOrDefault()).Add(Slot.To, f.To.GetValueOrDefault());
 
         static string[]? ValidateList(IReadOnlyList<string>? values, string field, string[] allowed)
         {
@@ -345,7 +176,7 @@ namespace ChatStore.Search
             return [.. values.Distinct()];
         }
 
-        static (SearchCommand.VectorSettings Settings, int Threshold) ValidateVector(VectorSearchSettings q, int k)
+        static (SearchCommand.VectorSettings Settings, VectorSearchMode Mode, int Threshold) ValidateVector(VectorSearchSettings q, int k)
         {
             var efSearch = Validate.Range(q.EfSearch, "efSearch", 1, 1000);
             var maxScan = Validate.Range(q.MaxScanTuples, "maxScanTuples", 1, 10_000_000);
@@ -354,9 +185,9 @@ namespace ChatStore.Search
             if (!Enum.IsDefined(q.Mode))
                 throw new ChatStoreValidationException("mode", "enum", $"must be Auto, Index or Exact; got {q.Mode}.");
             var mode = q.Space.IndexKind == VectorIndexKind.None ? VectorSearchMode.Exact : q.Mode;
-            var threshold = mode switch { VectorSearchMode.Index => 0, VectorSearchMode.Exact => -1, _ => exactThreshold };
+            var threshold = mode == VectorSearchMode.Auto ? exactThreshold : 0;
             // ef_search below k would cap the results an HNSW scan returns before iterating.
-            return (new SearchCommand.VectorSettings(mode != VectorSearchMode.Exact, Math.Max(efSearch, Math.Min(k, 1000)), maxScan, probes), threshold);
+            return (new SearchCommand.VectorSettings(mode != VectorSearchMode.Exact, Math.Max(efSearch, Math.Min(k, 1000)), maxScan, probes), mode, threshold);
         }
 
         async Task<float[]> QueryVectorAsync(VectorSearchSettings q, CancellationToken cancellationToken)
@@ -424,25 +255,25 @@ namespace ChatStore.Search
         /// websearch_to_tsquery that <see cref="QueryText"/> does not foresee), runs it again with the
         /// text's plain words only, so no query text is ever an error.
         /// </summary>
-        async Task<List<T>> RunAsync<T>(string sql, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
+        async Task<List<T>> RunAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
             Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
         {
             try
             {
-                return await ReadAsync(sql, settings, true, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, true, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
                 && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
             {
                 var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
-                return await ReadAsync(sql, settings, true, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, true, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        async Task<List<T>> ReadAsync<T>(string sql, SearchCommand.VectorSettings? settings, bool textSearch, string text, Action<SearchCommand, string> parameters,
+        async Task<List<T>> ReadAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, bool textSearch, string text, Action<SearchCommand, string> parameters,
             Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
         {
-            await using var cmd = await SearchCommand.CreateAsync(_scope, sql, settings, textSearch, language, cancellationToken).ConfigureAwait(false);
+            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, textSearch, language, cancellationToken).ConfigureAwait(false);
             parameters(cmd, text);
             try
             {
@@ -453,40 +284,6 @@ namespace ChatStore.Search
                 throw new ChatStoreValidationException("language", "regconfig", $"'{language}' is not a text search configuration of this PostgreSQL (try english or simple).");
             }
         }
-
-        /// <summary>
-        /// The statement for one space: its id as a uuid literal (so the planner can prove the space's partial
-        /// index applies, even in a generic plan) and the distance expression the index serves. Both come from
-        /// the space's <see cref="Guid"/> and <see cref="int"/> dimension count: nothing from input is pasted.
-        /// </summary>
-        static string ForSpace(EmbeddingSpace space, string template) =>
-            Rendered.GetOrAdd((space.Id, space.Dimensions, space.Metric, template), static key =>
-            {
-                var (id, dims, metric, sql) = key;
-                var cast = string.Create(CultureInfo.InvariantCulture, $"::vector({dims})");
-                return sql.Replace("{space}", $"'{id:D}'::uuid", StringComparison.Ordinal)
-                          .Replace("{distance}", $"e.embedding{cast} {EmbeddingKinds.Operator(metric)} $10::real[]{cast}", StringComparison.Ordinal);
-            });
-
-        static readonly ConcurrentDictionary<(Guid, int, DistanceMetric, string), string> Rendered = new(new RenderKeyComparer());
-
-        sealed class RenderKeyComparer : IEqualityComparer<(Guid, int, DistanceMetric, string)>
-        {
-            // Templates are const strings: compare them by reference, not by content.
-            public bool Equals((Guid, int, DistanceMetric, string) x, (Guid, int, DistanceMetric, string) y) =>
-                x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3 == y.Item3 && ReferenceEquals(x.Item4, y.Item4);
-
-            public int GetHashCode((Guid, int, DistanceMetric, string) key) => HashCode.Combine(key.Item1, RuntimeHelpers.GetHashCode(key.Item4));
-        }
-
-        static string KindName(SearchKind kind) => kind switch
-        {
-            SearchKind.Message => "message",
-            SearchKind.Memory => "memory",
-            SearchKind.Document => "document",
-            SearchKind.Analysis => "analysis",
-            _ => "subject",
-        };
 
         static SearchKind ParseKind(string name) => name switch
         {
