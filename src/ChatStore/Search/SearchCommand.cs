@@ -8,13 +8,15 @@ namespace ChatStore.Search;
 /// A search statement in one round trip: an <see cref="NpgsqlBatch"/> of the tenant scope
 /// (<see cref="TenantCommand.ScopeSql"/>), the planner and pgvector settings for this query
 /// (transaction-local <c>set_config</c>), and the statement. The settings run before the statement is
-/// bound and planned, so they shape its plan (custom plans, so absent filters fold away and the
-/// space's partial index is provable) and its scan (<c>hnsw.ef_search</c>, iterative scans).
+/// bound and planned, so they shape its plan and its scan (<c>hnsw.ef_search</c>, iterative scans).
+/// Statements with full text are planned for each query (custom plans): the planner reads the query's
+/// words to choose between the GIN index (rare words) and a btree (common ones). Vector-only statements
+/// may reuse a generic plan: their shape fixes the plan, and planning costs as much as running them.
 /// </summary>
 internal sealed class SearchCommand : IAsyncDisposable
 {
     const string SettingsSql = """
-        SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true), set_config('enable_sort', $1, true),
+        SELECT set_config('plan_cache_mode', CASE WHEN $6 THEN 'force_custom_plan' ELSE 'auto' END, true), set_config('jit', 'off', true), set_config('enable_sort', $1, true),
                set_config('hnsw.ef_search', $2, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
                set_config('hnsw.max_scan_tuples', $3, true), set_config('ivfflat.probes', $4, true),
                set_config('ivfflat.iterative_scan', 'relaxed_order', true),

@@ -10,9 +10,9 @@ namespace ChatStore.Search;
 /// <summary>
 /// The search statements, rendered for one query shape: which statement, which kinds, which filters are
 /// set, how neighbours are found and in which space. Only what the shape needs is in the text (the kinds'
-/// branches, the filters given), so PostgreSQL plans a small statement; search plans are custom (see
-/// <see cref="SearchCommand"/>), and planning a statement with every branch and filter costs more than
-/// running it. Nothing from input is pasted: kinds and filters choose fragments, the space contributes its
+/// branches, the filters given), so PostgreSQL plans a small statement: full-text plans are made per
+/// query (see <see cref="SearchCommand"/>), and planning a statement with every branch and filter cost
+/// more than running it. Nothing from input is pasted: kinds and filters choose fragments, the space contributes its
 /// <see cref="Guid"/> and dimension count, and every value is a parameter.
 /// </summary>
 /// <remarks>
@@ -275,23 +275,24 @@ internal static class SearchStatements
     {
         var filter = VectorFilter(s);
         const string indexOrder = "SELECT " + VectorColumns + ", {distance} AS distance\n  FROM {schema}.embeddings e\n WHERE ";
+        // Exact: a subquery that cannot be pulled up (OFFSET 0), so its order is a sort of the filtered rows and
+        // never the index's order.
+        string Exact(string gate) => "SELECT * FROM (\n" + indexOrder + gate + filter + "\n OFFSET 0) x ORDER BY distance LIMIT {k}";
         switch (s.Mode)
         {
             case VectorSearchMode.Index:
                 sb.Append("knn AS MATERIALIZED (\n").Append(indexOrder).Append(filter).Append("\n ORDER BY {distance}\n LIMIT {k})");
                 break;
             case VectorSearchMode.Exact:
-                sb.Append("exact AS MATERIALIZED (\n").Append(indexOrder).Append(filter).Append("),\n")
-                  .Append("knn AS MATERIALIZED (SELECT * FROM exact ORDER BY distance LIMIT {k})");
+                sb.Append("knn AS MATERIALIZED (\n").Append(Exact("")).Append(')');
                 break;
             default:
                 sb.Append("n AS MATERIALIZED (\n    SELECT count(*) AS n FROM (\n        SELECT 1 FROM {schema}.embeddings e\n")
                   .Append("         WHERE e.space_id = {space} AND e.tenant_id = current_setting('chatstore.tenant_id')::uuid")
                   .Append(Filter(s.Filters, Has.User, "e.user_id = {user}")).Append(Filter(s.Filters, Has.Conversation, "e.conversation_id = {conversation}"))
                   .Append("\n         LIMIT {threshold}) c),\n")
-                  .Append("exact AS MATERIALIZED (\n").Append(indexOrder).Append("(SELECT n FROM n) < {threshold} AND ").Append(filter).Append("),\n")
                   .Append("knn AS MATERIALIZED (\n    (").Append(indexOrder).Append("(SELECT n FROM n) >= {threshold} AND ").Append(filter)
-                  .Append("\n ORDER BY {distance}\n LIMIT {k})\n    UNION ALL\n    (SELECT * FROM exact ORDER BY distance LIMIT {k}))");
+                  .Append("\n ORDER BY {distance}\n LIMIT {k})\n    UNION ALL\n    (").Append(Exact("(SELECT n FROM n) < {threshold} AND ")).Append("))");
                 break;
         }
     }

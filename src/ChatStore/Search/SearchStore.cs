@@ -13,7 +13,7 @@ namespace ChatStore.Search
     /// </summary>
     /// <remarks>
     /// Statements are rendered per query shape (see <see cref="SearchStatements"/>): only the kinds
-    /// asked for and the filters given are in the text, and plans are custom (see <see cref="SearchCommand"/>).
+    /// asked for and the filters given are in the text (see <see cref="SearchCommand"/> for plans).
     /// <para>
     /// Full text under row-level security: PostgreSQL does not use an index for a condition whose
     /// operator is not leakproof below a row-security policy, and <c>@@</c> (<c>ts_match_vq</c>) is not
