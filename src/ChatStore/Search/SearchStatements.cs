@@ -95,7 +95,7 @@ internal static class SearchStatements
                 Neighbours(sb, s);
                 sb.Append("""
 
-                    SELECT kind, owner_id, id, chunk_index, chunk_text, distance, user_id, conversation_id, owner_created_at
+                    SELECT kind, owner_id, id, chunk_index, chunk_text, distance, user_id, conversation_id, owner_created_at{{setsize}}
                       FROM knn
                      ORDER BY distance, id
                      LIMIT {k}
@@ -125,7 +125,7 @@ internal static class SearchStatements
                          LIMIT {limit})
                     SELECT p.kind, p.id, p.score::float8, p.text_rank::int, p.vector_rank::int, p.rank, p.distance, p.chunk_index, p.chunk_text,
                            CASE WHEN p.text_rank IS NOT NULL THEN ts_headline((SELECT cfg FROM q), o.body, (SELECT highlight FROM q), {headline}) END,
-                           o.user_id, o.conversation_id, o.document_id, o.role, o.status, o.created_at
+                           o.user_id, o.conversation_id, o.document_id, o.role, o.status, o.created_at{{setsize}}
                       FROM p
 
                     """);
@@ -133,6 +133,8 @@ internal static class SearchStatements
                 sb.Append(" ORDER BY p.score DESC, p.id DESC\n");
                 break;
         }
+        // Auto mode reports the set's size (up to the threshold) in a last column.
+        sb.Replace("{{setsize}}", s.Mode == VectorSearchMode.Auto ? ", (SELECT n FROM n)" : "");
         var sql = sb.ToString();
         if (s.Statement != Statement.FullText)
         {

@@ -98,12 +98,16 @@ namespace ChatStore.Search
             var k = Validate.Range(query.K, "k", 1, 1000);
             var (settings, mode, threshold) = ValidateVector(query, k);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
+            mode = KnownLarge(query, filters, mode, threshold);
 
-            return await ReadAsync(Shape(SearchStatements.Statement.Vector, query, filters, mode), settings, false, "", (cmd, _) =>
+            long setSize = 0;
+            var hits = await ReadAsync<VectorHit>(Shape(SearchStatements.Statement.Vector, query, filters, mode), settings, false, "", (cmd, _) =>
             {
                 AddFilters(cmd, filters);
                 cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
-            }, MapVector, null, cancellationToken).ConfigureAwait(false);
+            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, null, cancellationToken).ConfigureAwait(false);
+            Remember(query, filters, mode, threshold, setSize);
+            return hits;
         }
 
         /// <summary>
@@ -126,13 +130,30 @@ namespace ChatStore.Search
             var (settings, mode, threshold) = ValidateVector(query, candidates);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
             text = QueryText(text, MaxQueryWords);
+            mode = KnownLarge(query, filters, mode, threshold);
 
-            return await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text, (cmd, text) =>
+            long setSize = 0;
+            var hits = await RunAsync<HybridHit>(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text, (cmd, text) =>
             {
                 AddFilters(cmd, filters);
                 cmd.Add(Slot.Text, text).Add(Slot.Vector, vector).Add(Slot.K, candidates).Add(Slot.Threshold, threshold)
                    .Add(Slot.Limit, limit).Add(Slot.Headline, headline).Add(Slot.RrfK, rrfK).Add(Slot.TextCandidates, candidates);
-            }, MapHybrid, language, cancellationToken).ConfigureAwait(false);
+            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(16); return MapHybrid(r); } : MapHybrid, language, cancellationToken).ConfigureAwait(false);
+            Remember(query, filters, mode, threshold, setSize);
+            return hits;
+        }
+
+        // Auto mode counts the filtered set to choose between the exact and the index branch; a set it
+        // recently found large goes to the index directly (see LargeVectorSets).
+        VectorSearchMode KnownLarge(VectorSearchSettings query, Filters filters, VectorSearchMode mode, int threshold) =>
+            mode == VectorSearchMode.Auto
+            && _scope.Context.LargeVectorSets.IsLarge(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold)
+                ? VectorSearchMode.Index : mode;
+
+        void Remember(VectorSearchSettings query, Filters filters, VectorSearchMode mode, int threshold, long setSize)
+        {
+            if (mode == VectorSearchMode.Auto && setSize >= threshold)
+                _scope.Context.LargeVectorSets.MarkLarge(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold);
         }
 
         static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode) =>
