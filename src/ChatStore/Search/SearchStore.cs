@@ -98,7 +98,7 @@ namespace ChatStore.Search
             var k = Validate.Range(query.K, "k", 1, 1000);
             var (settings, mode, threshold) = ValidateVector(query, k);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
-            mode = KnownLarge(query, filters, mode, threshold);
+            (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
             long setSize = 0;
             var hits = await ReadAsync<VectorHit>(Shape(SearchStatements.Statement.Vector, query, filters, mode), settings, false, "", (cmd, _) =>
@@ -130,7 +130,7 @@ namespace ChatStore.Search
             var (settings, mode, threshold) = ValidateVector(query, candidates);
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
             text = QueryText(text, MaxQueryWords);
-            mode = KnownLarge(query, filters, mode, threshold);
+            (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
             long setSize = 0;
             var hits = await RunAsync<HybridHit>(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text, (cmd, text) =>
@@ -144,16 +144,20 @@ namespace ChatStore.Search
         }
 
         // Auto mode counts the filtered set to choose between the exact and the index branch; a set it
-        // recently found large goes to the index directly (see LargeVectorSets).
-        VectorSearchMode KnownLarge(VectorSearchSettings query, Filters filters, VectorSearchMode mode, int threshold) =>
-            mode == VectorSearchMode.Auto
-            && _scope.Context.LargeVectorSets.IsLarge(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold)
-                ? VectorSearchMode.Index : mode;
+        // counted recently is searched the way that count chose (see VectorSetSizes).
+        (SearchCommand.VectorSettings, VectorSearchMode) KnownSize(VectorSearchSettings query, Filters filters, SearchCommand.VectorSettings settings,
+            VectorSearchMode mode, int threshold)
+        {
+            if (mode != VectorSearchMode.Auto)
+                return (settings, mode);
+            mode = _scope.Context.VectorSetSizes.ModeFor(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold);
+            return (settings with { ForceIndexOrder = mode != VectorSearchMode.Exact }, mode);
+        }
 
         void Remember(VectorSearchSettings query, Filters filters, VectorSearchMode mode, int threshold, long setSize)
         {
-            if (mode == VectorSearchMode.Auto && setSize >= threshold)
-                _scope.Context.LargeVectorSets.MarkLarge(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold);
+            if (mode == VectorSearchMode.Auto)
+                _scope.Context.VectorSetSizes.Remember(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold, setSize);
         }
 
         static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode) =>

@@ -20,8 +20,8 @@ internal sealed class StoreContext(NpgsqlDataSource dataSource, string schema, s
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
-    /// <summary>Vector sets that auto-mode search found large (see <see cref="Search.LargeVectorSets"/>).</summary>
-    public Search.LargeVectorSets LargeVectorSets { get; } = new();
+    /// <summary>The sizes of filtered vector sets that auto-mode search learnt (see <see cref="Search.VectorSetSizes"/>).</summary>
+    public Search.VectorSetSizes VectorSetSizes { get; } = new();
 
     readonly string _quotedSchema = ChatStore.Sql.QuoteIdentifier(schema);
     readonly ConcurrentDictionary<string, string> _rendered = new(ReferenceEqualityComparer.Instance);

@@ -140,7 +140,7 @@ public sealed class SearchShapeTests
     }
 
     [Fact]
-    public async Task Auto_mode_remembers_a_set_at_or_above_its_threshold_and_then_searches_it_through_the_index()
+    public async Task Auto_mode_remembers_whether_a_set_was_below_its_threshold_and_searches_it_the_same_way_without_counting()
     {
         var (_, scope, tenant) = await TestStore.NewTenantAsync();
         var space = await SearchData.SharedSpaceAsync();
@@ -149,22 +149,24 @@ public sealed class SearchShapeTests
         for (var i = 0; i < 12; i++)
             await scope.Embeddings.UpsertAsync(space, EmbeddingOwner.Memory(await SearchData.MemoryAsync(tenant.Id, i < 8 ? ada : bob, $"m{i}")),
                 SearchData.Axis(Dims, 0, 0.3f, i));
-        var sets = scope.Context.LargeVectorSets;
+        var sets = scope.Context.VectorSetSizes;
         var query = new VectorSearchQuery { Space = space, Vector = SearchData.Axis(Dims, 0), K = 20, ExactThreshold = 5 };
 
         var exact = await scope.Search.VectorAsync(query with { UserId = ada, Mode = VectorSearchMode.Exact });
-        Assert.False(sets.IsLarge(tenant.Id, space.Id, ada, null, 5));
+        Assert.Equal(VectorSearchMode.Auto, sets.ModeFor(tenant.Id, space.Id, ada, null, 5));
         var first = await scope.Search.VectorAsync(query with { UserId = ada });
-        Assert.True(sets.IsLarge(tenant.Id, space.Id, ada, null, 5));
+        Assert.Equal(VectorSearchMode.Index, sets.ModeFor(tenant.Id, space.Id, ada, null, 5));
         var second = await scope.Search.VectorAsync(query with { UserId = ada });
         Assert.Equal(exact.Select(h => h.Id), first.Select(h => h.Id));
         Assert.Equal(exact.Select(h => h.Id), second.Select(h => h.Id));
 
-        // Bob's 4 rows are below the threshold: counted every time, never remembered; another threshold is another set.
-        Assert.Equal(4, (await scope.Search.VectorAsync(query with { UserId = bob })).Count);
-        Assert.False(sets.IsLarge(tenant.Id, space.Id, bob, null, 5));
-        Assert.False(sets.IsLarge(tenant.Id, space.Id, ada, null, 50));
+        // Bob's 4 rows are below the threshold: searched exactly; another threshold is another set.
+        var bobs = await scope.Search.VectorAsync(query with { UserId = bob });
+        Assert.Equal(VectorSearchMode.Exact, sets.ModeFor(tenant.Id, space.Id, bob, null, 5));
+        Assert.Equal(bobs.Select(h => h.Id), (await scope.Search.VectorAsync(query with { UserId = bob })).Select(h => h.Id));
+        Assert.Equal(4, bobs.Count);
+        Assert.Equal(VectorSearchMode.Auto, sets.ModeFor(tenant.Id, space.Id, ada, null, 50));
         await scope.Search.HybridAsync(new HybridSearchQuery { Space = space, Text = "m1", Vector = query.Vector, ExactThreshold = 5 });
-        Assert.True(sets.IsLarge(tenant.Id, space.Id, null, null, 5));
+        Assert.Equal(VectorSearchMode.Index, sets.ModeFor(tenant.Id, space.Id, null, null, 5));
     }
 }
