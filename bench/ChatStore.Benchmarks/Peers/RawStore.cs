@@ -50,13 +50,13 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         ), conv AS (
             UPDATE "public".conversations c
                SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
-             WHERE c.id = coalesce($2::uuid, (SELECT p.conversation_id FROM "public".messages p WHERE p.id = $6::uuid))
+             WHERE c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM "public".messages p WHERE p.id = $6::uuid) ELSE $2::uuid END
                AND c.deleted_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM existing)
                AND ($6::uuid IS NULL OR EXISTS (
                     SELECT 1 FROM "public".messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
-               AND cardinality($18::uuid[]) = (
-                    SELECT count(*) FROM "public".documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL)
+               AND (cardinality($18::uuid[]) = 0 OR cardinality($18::uuid[]) = (
+                    SELECT count(*) FROM "public".documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
             RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
         ), ins AS (
             INSERT INTO "public".messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
@@ -70,7 +70,10 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
             INSERT INTO "public".message_documents (tenant_id, message_id, document_id)
             SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
         )
-        SELECT {{Columns}}, NULL::bytea FROM ins
+        SELECT id, conversation_id, user_id, seq, NULL::text, NULL::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text[], NULL::text,
+               NULL::int, NULL::int, NULL::numeric, NULL::int, NULL::text, NULL::text, created_at, updated_at, NULL::timestamptz, NULL::timestamptz,
+               NULL::bytea
+          FROM ins
         UNION ALL
         SELECT {{Columns}}, request_hash FROM existing
         """;
@@ -121,7 +124,10 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         await reader.NextResultAsync();
         if (!await reader.ReadAsync())
             throw new InvalidOperationException($"conversation {conversationId} not found");
-        return Map(reader);
+        // The statement returns what the database assigned (ids, seq, times); the rest is what was sent.
+        return new Message(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), role, content, MessageStatus.Complete, null,
+            EmptyArray, EmptyObject, NoDomains, null, 0, 0, 0.00000000m, null, null, null,
+            reader.GetFieldValue<DateTimeOffset>(18), reader.GetFieldValue<DateTimeOffset>(19), null, null);
     }
 
     // The same without the window: for a conversation whose deleted messages leave the window short.
