@@ -16,16 +16,13 @@ namespace ChatStore.Benchmarks.Peers;
 /// </summary>
 public sealed class RawStore(NpgsqlDataSource dataSource, string role)
 {
-    public const string ScopeSql =
-        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', $2, true), set_config('chatstore.operator', $3, true)";
-
     public NpgsqlDataSource DataSource => dataSource;
 
     /// <summary>A batch whose first command sets the tenant, then <paramref name="sql"/>.</summary>
     public NpgsqlBatch Batch(NpgsqlConnection conn, Guid tenant, string sql, out NpgsqlBatchCommand statement)
     {
         var batch = new NpgsqlBatch(conn);
-        var scope = new NpgsqlBatchCommand(ScopeSql);
+        var scope = new NpgsqlBatchCommand(ChatStore.Tenancy.TenantCommand.ScopeSql);
         scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
         scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant.ToString() });
         scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "" });
@@ -36,60 +33,17 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
     }
 
     // ------------------------------------------------------------------------------------------
-    // Messages: ChatStore's statements (MessageStore.AppendSql, LatestSql, LatestUnboundedSql) with the schema rendered.
+    // Messages: ChatStore's own statements, read from the library (so they cannot drift from what it
+    // runs) with the schema rendered.
 
-    const string Columns = """
-        id, conversation_id, user_id, seq, role, content, status, parent_id, citations::text AS citations, metadata::text AS metadata, domains, model,
-        input_tokens, output_tokens, cost_usd, response_ms, error, idempotency_key, created_at, updated_at, edited_at, deleted_at
-        """;
+    static string Rendered(string sql) => sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
 
-    public const string AppendSql = $$"""
-        WITH existing AS (
-            SELECT * FROM "public".messages
-             WHERE $16::text IS NOT NULL AND tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $16::text
-        ), conv AS (
-            UPDATE "public".conversations c
-               SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
-             WHERE c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM "public".messages p WHERE p.id = $6::uuid) ELSE $2::uuid END
-               AND c.deleted_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM existing)
-               AND ($6::uuid IS NULL OR EXISTS (
-                    SELECT 1 FROM "public".messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
-               AND (cardinality($18::uuid[]) = 0 OR cardinality($18::uuid[]) = (
-                    SELECT count(*) FROM "public".documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
-            RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
-        ), ins AS (
-            INSERT INTO "public".messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
-                                           domains, model, input_tokens, output_tokens, cost_usd, response_ms, error, idempotency_key,
-                                           request_hash, language)
-            SELECT $1::uuid, conv.tenant_id, conv.id, conv.user_id, conv.last_seq, $3::text, $4::text, $5::text, $6::uuid, $7::jsonb, $8::jsonb,
-                   $9::text[], $10::text, $11::int, $12::int, $13::numeric, $14::int, $15::text, $16::text, $17::bytea, t.search_language
-              FROM conv JOIN "public".tenants t ON t.id = conv.tenant_id
-            RETURNING *
-        ), links AS (
-            INSERT INTO "public".message_documents (tenant_id, message_id, document_id)
-            SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
-        )
-        SELECT id, conversation_id, user_id, seq, NULL::text, NULL::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text[], NULL::text,
-               NULL::int, NULL::int, NULL::numeric, NULL::int, NULL::text, NULL::text, created_at, updated_at, NULL::timestamptz, NULL::timestamptz,
-               NULL::bytea
-          FROM ins
-        UNION ALL
-        SELECT {{Columns}}, request_hash FROM existing
-        """;
+    public static readonly string AppendSql = Rendered(MessageStore.AppendSql);
 
-    public const string LatestSql = $$"""
-        SELECT h.*, w.lo <= 0 FROM "public".conversations c
-         CROSS JOIN LATERAL (
-               SELECT CASE WHEN $2 - 1 < c.last_seq THEN $2 - 1 ELSE c.last_seq END - $4
-                      - CASE WHEN $3 OR c.message_count >= c.last_seq THEN 0 ELSE c.last_seq - c.message_count END AS lo
-               OFFSET 0) w
-          LEFT JOIN LATERAL (
-               SELECT {{Columns}} FROM "public".messages m
-                WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
-                ORDER BY m.seq DESC LIMIT $4) h ON true
-         WHERE c.id = $1 AND c.deleted_at IS NULL
-        """;
+    public static readonly string LatestSql = Rendered(MessageStore.LatestSql);
+
+    // The same without the window: for a conversation whose deleted messages leave the window short.
+    public static readonly string LatestUnboundedSql = Rendered(MessageStore.LatestUnboundedSql);
 
     static readonly Guid[] NoIds = [];
 
@@ -129,16 +83,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
             EmptyArray, EmptyObject, NoDomains, null, 0, 0, 0.00000000m, null, null, null,
             reader.GetFieldValue<DateTimeOffset>(18), reader.GetFieldValue<DateTimeOffset>(19), null, null);
     }
-
-    // The same without the window: for a conversation whose deleted messages leave the window short.
-    public const string LatestUnboundedSql = $$"""
-        SELECT h.*, true FROM "public".conversations c
-          LEFT JOIN LATERAL (
-               SELECT {{Columns}} FROM "public".messages m
-                WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
-                ORDER BY m.seq DESC LIMIT $4) h ON true
-         WHERE c.id = $1 AND c.deleted_at IS NULL
-        """;
 
     public async Task<MessageHistory> HistoryAsync(Guid tenant, Guid conversationId, int limit)
     {

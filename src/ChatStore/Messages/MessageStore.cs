@@ -418,7 +418,7 @@ namespace ChatStore.Messages
             """;
 
         // The same without the window, for the case described above.
-        const string LatestUnboundedSql = $$"""
+        internal const string LatestUnboundedSql = $$"""
             SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
