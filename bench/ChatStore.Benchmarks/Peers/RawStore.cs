@@ -24,8 +24,7 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         var batch = new NpgsqlBatch(conn);
         var scope = new NpgsqlBatchCommand(ChatStore.Tenancy.TenantCommand.ScopeSql);
         scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
-        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant.ToString() });
-        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "" });
+        scope.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
         batch.BatchCommands.Add(scope);
         statement = new NpgsqlBatchCommand(sql);
         batch.BatchCommands.Add(statement);

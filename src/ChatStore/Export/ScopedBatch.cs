@@ -17,7 +17,7 @@ internal static class ScopedBatch
     {
         var batch = new NpgsqlBatch(connection, transaction);
         var set = new NpgsqlBatchCommand(TenantCommand.ScopeSql);
-        TenantCommand.AddScope(set.Parameters, scope.Context, scope.TenantId, operatorMode: false);
+        TenantCommand.AddScope(set.Parameters, scope.Context, scope.TenantId);
         batch.BatchCommands.Add(set);
         return batch;
     }

@@ -5,9 +5,9 @@ using NpgsqlTypes;
 namespace ChatStore.Search;
 
 /// <summary>
-/// A search statement in one round trip: an <see cref="NpgsqlBatch"/> of the tenant scope
-/// (<see cref="TenantCommand.ScopeSql"/>), the planner and pgvector settings for this query
-/// (transaction-local <c>set_config</c>), and the statement. The settings run before the statement is
+/// A search statement in one round trip: an <see cref="NpgsqlBatch"/> of two statements, the tenant scope
+/// (<see cref="TenantCommand.ScopeSql"/>) with the planner and pgvector settings for this query
+/// (transaction-local <c>set_config</c>), then the search. The settings run before the search is
 /// bound and planned, so they shape its plan and its scan (<c>hnsw.ef_search</c>, iterative scans).
 /// Statements with full text are planned for each query (custom plans): the planner reads the query's
 /// words to choose between the GIN index (rare words) and a btree (common ones). Vector-only statements
@@ -15,15 +15,34 @@ namespace ChatStore.Search;
 /// </summary>
 internal sealed class SearchCommand : IAsyncDisposable
 {
-    const string SettingsSql = """
-        SELECT set_config('plan_cache_mode', CASE WHEN $6 THEN 'force_custom_plan' ELSE 'auto' END, true), set_config('jit', 'off', true), set_config('enable_sort', $1, true),
-               set_config('hnsw.ef_search', $2, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-               set_config('hnsw.max_scan_tuples', $3, true), set_config('ivfflat.probes', $4, true),
-               set_config('ivfflat.iterative_scan', 'relaxed_order', true),
-               set_config('chatstore.search_language', CASE WHEN $6 THEN coalesce($5::regconfig,
-                   (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = current_setting('chatstore.tenant_id')::uuid), 'english'::regconfig)::text
-                   ELSE '' END, true)
+    // The tenant scope ($1, $2: see TenantCommand.AddScope) and this query's settings, in one statement.
+    // JIT stays off: these statements run in milliseconds, and the cost that enable_sort = off adds would
+    // otherwise make PostgreSQL spend seconds compiling them.
+    const string ScopeSettingsSql = TenantCommand.ScopeSql + ", set_config('jit', 'off', true)";
+
+    // Vector settings, from one int[] parameter ($3: enable_sort off (1) or on (0), hnsw.ef_search,
+    // hnsw.max_scan_tuples, ivfflat.probes; one parameter rather than four, as each costs an allocation).
+    // enable_sort = off only when the index order must be used: it makes "filter by btree, then sort" cost
+    // more than the HNSW scan, which the planner would otherwise pick for selective filters.
+    const string VectorSettingsSql = """
+        , set_config('enable_sort', CASE WHEN ($3)[1] = 1 THEN 'off' ELSE 'on' END, true),
+          set_config('hnsw.ef_search', ($3)[2]::text, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+          set_config('hnsw.max_scan_tuples', ($3)[3]::text, true), set_config('ivfflat.probes', ($3)[4]::text, true),
+          set_config('ivfflat.iterative_scan', 'relaxed_order', true)
         """;
+
+    // Text settings: a plan per query, and the search language ({language}: the language given, or null for
+    // the tenant's). The tenant is read by its id ($2), so the lookup does not depend on the order in which
+    // this statement's set_config calls run.
+    const string TextSettingsSql = """
+        , set_config('plan_cache_mode', 'force_custom_plan', true),
+          set_config('chatstore.search_language', coalesce({language}::regconfig,
+              (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = $2), 'english'::regconfig)::text, true)
+        """;
+
+    static readonly string VectorSql = ScopeSettingsSql + ", set_config('plan_cache_mode', 'auto', true)" + VectorSettingsSql;
+    static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
+    static readonly string HybridSql = ScopeSettingsSql + VectorSettingsSql + TextSettingsSql.Replace("{language}", "$4", StringComparison.Ordinal);
 
     readonly NpgsqlConnection _connection;
     readonly NpgsqlBatch _batch;
@@ -57,25 +76,19 @@ internal sealed class SearchCommand : IAsyncDisposable
         var store = scope.Context;
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var batch = new NpgsqlBatch(connection);
-        var scopeCommand = new NpgsqlBatchCommand(TenantCommand.ScopeSql);
-        TenantCommand.AddScope(scopeCommand.Parameters, store, scope.TenantId, operatorMode: false);
-        batch.BatchCommands.Add(scopeCommand);
-        var settings = new NpgsqlBatchCommand(store.Sql(SettingsSql));
-        var v = vector ?? new VectorSettings(false, 40, 20_000, 1);
-        // enable_sort = off only when the index order must be used: it makes "filter by btree, then
-        // sort" cost more than the HNSW scan, which the planner would otherwise pick for selective filters.
-        // JIT stays off: these statements run in milliseconds, and the cost that enable_sort = off adds would
-        // otherwise make PostgreSQL spend seconds compiling them.
-        foreach (var value in new[] { v.ForceIndexOrder ? "off" : "on", Invariant(v.EfSearch), Invariant(v.MaxScanTuples), Invariant(v.Probes) })
-            settings.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
-        settings.Parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        settings.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = textSearch });
+        var settings = new NpgsqlBatchCommand(store.Sql(vector is null ? TextSql : textSearch ? HybridSql : VectorSql));
+        TenantCommand.AddScope(settings.Parameters, store, scope.TenantId);
+        if (vector is not null)
+            settings.Parameters.Add(new NpgsqlParameter<int[]>
+            {
+                TypedValue = [vector.ForceIndexOrder ? 1 : 0, vector.EfSearch, vector.MaxScanTuples, vector.Probes],
+            });
+        if (textSearch)
+            settings.Parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         batch.BatchCommands.Add(settings);
         var command = new NpgsqlBatchCommand(store.Sql(statement.Sql));
         batch.BatchCommands.Add(command);
         return new SearchCommand(connection, batch, command, statement.Slots);
-
-        static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -93,12 +106,12 @@ internal sealed class SearchCommand : IAsyncDisposable
         return this;
     }
 
-    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    /// <summary>Runs the batch and maps the search's rows (at most <paramref name="capacity"/> expected).</summary>
+    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken)
     {
         await using var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
+        var list = new List<T>(capacity);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             list.Add(map(reader));
         return list;

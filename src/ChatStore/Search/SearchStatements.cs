@@ -13,7 +13,8 @@ namespace ChatStore.Search;
 /// branches, the filters given), so PostgreSQL plans a small statement: full-text plans are made per
 /// query (see <see cref="SearchCommand"/>), and planning a statement with every branch and filter cost
 /// more than running it. Nothing from input is pasted: kinds and filters choose fragments, the space contributes its
-/// <see cref="Guid"/> and dimension count, and every value is a parameter.
+/// <see cref="Guid"/> and dimension count, and every value is a parameter. A result's kind is its
+/// <see cref="SearchKind"/> number (0 message, 1 memory, 2 document, 3 analysis, 4 subject).
 /// </summary>
 /// <remarks>
 /// Fragments name parameters by slot (<c>{user}</c>, <c>{text}</c>, …). Rendering numbers the slots the
@@ -178,7 +179,7 @@ internal static class SearchStatements
         var branches = new List<string>(4);
         if (In(s.Kinds, SearchKind.Message))
             branches.Add($"""
-                SELECT 'message'::text AS kind, m.id, ts_rank_cd(m.search_vector, (SELECT query FROM q), 1) AS rank
+                SELECT 0 AS kind, m.id, ts_rank_cd(m.search_vector, (SELECT query FROM q), 1) AS rank
                   FROM {"{schema}"}.messages m
                  WHERE m.search_vector {Match}
                    AND m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.deleted_at IS NULL{Filter(f, Has.User, "m.user_id = {user}")}{Filter(f, Has.Conversation, "m.conversation_id = {conversation}")}{Filter(f, Has.From, "m.created_at >= {from}")}{Filter(f, Has.To, "m.created_at < {to}")}{Filter(f, Has.Roles, "m.role = ANY ({roles})")}{Filter(f, Has.Statuses, "m.status = ANY ({statuses})")}
@@ -186,27 +187,27 @@ internal static class SearchStatements
                 """);
         if (In(s.Kinds, SearchKind.Memory) && (f & (Has.Roles | Has.Statuses)) == 0)
             branches.Add($"""
-                SELECT 'memory'::text, x.id, ts_rank_cd(x.search_vector, (SELECT query FROM q), 1)
+                SELECT 1, x.id, ts_rank_cd(x.search_vector, (SELECT query FROM q), 1)
                   FROM {"{schema}"}.memories x
                  WHERE x.search_vector {Match}
                    AND x.tenant_id = current_setting('chatstore.tenant_id')::uuid AND x.deleted_at IS NULL AND x.superseded_by IS NULL{Filter(f, Has.User, "x.user_id = {user}")}{Filter(f, Has.Conversation, "EXISTS (SELECT 1 FROM {schema}.memory_sources s WHERE s.memory_id = x.id AND s.conversation_id = {conversation})")}{Filter(f, Has.From, "x.created_at >= {from}")}{Filter(f, Has.To, "x.created_at < {to}")}
                 """);
         if (In(s.Kinds, SearchKind.Document) && (f & Has.Roles) == 0)
             branches.Add($"""
-                SELECT 'document'::text, d.id, ts_rank_cd(d.search_vector, (SELECT query FROM q), 1)
+                SELECT 2, d.id, ts_rank_cd(d.search_vector, (SELECT query FROM q), 1)
                   FROM {"{schema}"}.documents d
                  WHERE d.search_vector {Match}
                    AND d.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "d.created_at >= {from}")}{Filter(f, Has.To, "d.created_at < {to}")}{Filter(f, Has.Statuses, "d.status = ANY ({statuses})")}
                 """);
         if (In(s.Kinds, SearchKind.Analysis) && (f & (Has.Roles | Has.Statuses)) == 0)
             branches.Add($"""
-                SELECT 'analysis'::text, a.id, ts_rank_cd(a.search_vector, (SELECT query FROM q), 1)
+                SELECT 3, a.id, ts_rank_cd(a.search_vector, (SELECT query FROM q), 1)
                   FROM {"{schema}"}.document_analyses a JOIN {"{schema}"}.documents d ON d.id = a.document_id
                  WHERE a.search_vector {Match}
                    AND a.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "a.created_at >= {from}")}{Filter(f, Has.To, "a.created_at < {to}")}
                 """);
         if (branches.Count == 0)
-            branches.Add("SELECT NULL::text AS kind, NULL::uuid AS id, NULL::real AS rank WHERE false");
+            branches.Add("SELECT NULL::int AS kind, NULL::uuid AS id, NULL::real AS rank WHERE false");
         sb.Append("fts (kind, id, rank) AS (\n").AppendJoin("\nUNION ALL\n", branches).Append(')');
     }
 
@@ -219,27 +220,27 @@ internal static class SearchStatements
         if (In(kinds, SearchKind.Message))
             branches.Add("""
                 SELECT m.user_id, m.conversation_id, NULL::uuid AS document_id, m.role, m.status, m.created_at, left(m.content, 100000) AS body
-                  FROM {schema}.messages m WHERE p.kind = 'message' AND m.id = p.id
+                  FROM {schema}.messages m WHERE p.kind = 0 AND m.id = p.id
                 """);
         if (In(kinds, SearchKind.Memory))
             branches.Add("""
                 SELECT x.user_id, NULL::uuid, NULL::uuid, NULL::text, NULL::text, x.created_at, left(x.content, 100000)
-                  FROM {schema}.memories x WHERE p.kind = 'memory' AND x.id = p.id
+                  FROM {schema}.memories x WHERE p.kind = 1 AND x.id = p.id
                 """);
         if (In(kinds, SearchKind.Document))
             branches.Add("""
                 SELECT d.user_id, d.conversation_id, d.id, NULL::text, d.status, d.created_at, left(d.filename || ' ' || coalesce(d.extracted_text, ''), 100000)
-                  FROM {schema}.documents d WHERE p.kind = 'document' AND d.id = p.id
+                  FROM {schema}.documents d WHERE p.kind = 2 AND d.id = p.id
                 """);
         if (In(kinds, SearchKind.Analysis))
             branches.Add("""
                 SELECT d.user_id, d.conversation_id, d.id, NULL::text, NULL::text, a.created_at, left(coalesce(a.category, '') || ' ' || a.summary, 100000)
-                  FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id WHERE p.kind = 'analysis' AND a.id = p.id
+                  FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id WHERE p.kind = 3 AND a.id = p.id
                 """);
         if (In(kinds, SearchKind.Subject))
             branches.Add("""
                 SELECT s.user_id, NULL::uuid, NULL::uuid, NULL::text, NULL::text, s.created_at, s.name
-                  FROM {schema}.subjects s WHERE p.kind = 'subject' AND s.id = p.id
+                  FROM {schema}.subjects s WHERE p.kind = 4 AND s.id = p.id
                 """);
         sb.Append("CROSS JOIN LATERAL (\n").AppendJoin("\nUNION ALL\n", branches).Append("\n) o (user_id, conversation_id, document_id, role, status, created_at, body)\n");
     }
@@ -263,8 +264,8 @@ internal static class SearchStatements
     }
 
     const string VectorColumns = """
-        e.id, CASE WHEN e.message_id IS NOT NULL THEN 'message' WHEN e.memory_id IS NOT NULL THEN 'memory'
-                   WHEN e.document_id IS NOT NULL THEN 'document' WHEN e.analysis_id IS NOT NULL THEN 'analysis' ELSE 'subject' END AS kind,
+        e.id, CASE WHEN e.message_id IS NOT NULL THEN 0 WHEN e.memory_id IS NOT NULL THEN 1
+                   WHEN e.document_id IS NOT NULL THEN 2 WHEN e.analysis_id IS NOT NULL THEN 3 ELSE 4 END AS kind,
               coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) AS owner_id,
               e.chunk_index, e.chunk_text, e.user_id, e.conversation_id, e.owner_created_at
         """;

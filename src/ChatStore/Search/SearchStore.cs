@@ -79,7 +79,7 @@ namespace ChatStore.Search
                 cmd.Add(Slot.Text, text).Add(Slot.Roles, roles).Add(Slot.Statuses, statuses)
                    .Add(Slot.Limit, limit + 1).Add(Slot.CursorRank, afterRank.GetValueOrDefault()).Add(Slot.CursorId, afterId.GetValueOrDefault())
                    .Add(Slot.Headline, headline);
-            }, MapText, language, cancellationToken).ConfigureAwait(false);
+            }, MapText, limit + 1, language, cancellationToken).ConfigureAwait(false);
             return Page.Of(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
         }
 
@@ -105,7 +105,7 @@ namespace ChatStore.Search
             {
                 AddFilters(cmd, filters);
                 cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
-            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, null, cancellationToken).ConfigureAwait(false);
+            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, k, null, cancellationToken).ConfigureAwait(false);
             Remember(query, filters, mode, threshold, setSize);
             return hits;
         }
@@ -138,7 +138,7 @@ namespace ChatStore.Search
                 AddFilters(cmd, filters);
                 cmd.Add(Slot.Text, text).Add(Slot.Vector, vector).Add(Slot.K, candidates).Add(Slot.Threshold, threshold)
                    .Add(Slot.Limit, limit).Add(Slot.Headline, headline).Add(Slot.RrfK, rrfK).Add(Slot.TextCandidates, candidates);
-            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(16); return MapHybrid(r); } : MapHybrid, language, cancellationToken).ConfigureAwait(false);
+            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(16); return MapHybrid(r); } : MapHybrid, limit, language, cancellationToken).ConfigureAwait(false);
             Remember(query, filters, mode, threshold, setSize);
             return hits;
         }
@@ -266,8 +266,12 @@ namespace ChatStore.Search
             return sb.ToString();
         }
 
+        static readonly string DefaultHeadline = Headline("<b>", "</b>");
+
         static string Headline(string? start, string? end)
         {
+            if (start == "<b>" && end == "</b>" && DefaultHeadline is not null)
+                return DefaultHeadline;
             start = Validate.Text(start, "highlightStart", 50) ?? "";
             end = Validate.Text(end, "highlightEnd", 50) ?? "";
             if (start.Contains('"', StringComparison.Ordinal)) throw new ChatStoreValidationException("highlightStart", "format", "must not contain a double quote.");
@@ -281,28 +285,28 @@ namespace ChatStore.Search
         /// text's plain words only, so no query text is ever an error.
         /// </summary>
         async Task<List<T>> RunAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
-            Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
+            Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
         {
             try
             {
-                return await ReadAsync(shape, settings, true, text, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, true, text, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
                 && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
             {
                 var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
-                return await ReadAsync(shape, settings, true, words, parameters, map, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, true, words, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
             }
         }
 
         async Task<List<T>> ReadAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, bool textSearch, string text, Action<SearchCommand, string> parameters,
-            Func<NpgsqlDataReader, T> map, string? language, CancellationToken cancellationToken)
+            Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
         {
             await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, textSearch, language, cancellationToken).ConfigureAwait(false);
             parameters(cmd, text);
             try
             {
-                return await cmd.ReadListAsync(map, cancellationToken).ConfigureAwait(false);
+                return await cmd.ReadListAsync(map, capacity, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && language is not null)
             {
@@ -310,29 +314,22 @@ namespace ChatStore.Search
             }
         }
 
-        static SearchKind ParseKind(string name) => name switch
-        {
-            "message" => SearchKind.Message,
-            "memory" => SearchKind.Memory,
-            "document" => SearchKind.Document,
-            "analysis" => SearchKind.Analysis,
-            _ => SearchKind.Subject,
-        };
+        static SearchKind Kind(NpgsqlDataReader r) => (SearchKind)r.GetInt32(0);
 
         static string? S(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
         static Guid? G(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetGuid(i);
 
         static SearchHit MapText(NpgsqlDataReader r) => new(
-            ParseKind(r.GetString(0)), r.GetGuid(1), r.GetGuid(2), G(r, 3), G(r, 4), S(r, 5), S(r, 6), r.GetFieldValue<DateTimeOffset>(7),
+            Kind(r), r.GetGuid(1), r.GetGuid(2), G(r, 3), G(r, 4), S(r, 5), S(r, 6), r.GetFieldValue<DateTimeOffset>(7),
             r.GetFloat(8), S(r, 9) ?? "");
 
         static VectorHit MapVector(NpgsqlDataReader r) => new(
-            ParseKind(r.GetString(0)), r.GetGuid(1), r.GetGuid(2), r.GetInt32(3), S(r, 4), r.GetDouble(5), G(r, 6), G(r, 7),
+            Kind(r), r.GetGuid(1), r.GetGuid(2), r.GetInt32(3), S(r, 4), r.GetDouble(5), G(r, 6), G(r, 7),
             r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8));
 
         static HybridHit MapHybrid(NpgsqlDataReader r) => new(
-            ParseKind(r.GetString(0)), r.GetGuid(1), r.GetDouble(2), r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4),
+            Kind(r), r.GetGuid(1), r.GetDouble(2), r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4),
             r.IsDBNull(5) ? null : r.GetFloat(5), r.IsDBNull(6) ? null : r.GetDouble(6), r.IsDBNull(7) ? null : r.GetInt32(7), S(r, 8), S(r, 9),
             r.GetGuid(10), G(r, 11), G(r, 12), S(r, 13), S(r, 14), r.GetFieldValue<DateTimeOffset>(15));
     }

@@ -11,16 +11,22 @@ namespace ChatStore.Tenancy;
 /// </summary>
 internal sealed class TenantCommand : IAsyncDisposable
 {
-    // set_config(..., true) is transaction-local; the batch is one implicit transaction.
+    // set_config(..., true) is transaction-local; the batch is one implicit transaction. $1 is the
+    // application role, $2 the tenant id (a uuid, or null for none).
     // chatstore.operator = 'on' lets operator calls see every tenants row (and nothing else).
     internal const string ScopeSql =
-        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', $2, true), set_config('chatstore.operator', $3, true)";
+        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), set_config('chatstore.operator', '', true)";
 
-    internal static void AddScope(NpgsqlParameterCollection parameters, StoreContext store, Guid? tenantId, bool operatorMode)
+    const string OperatorScopeSql =
+        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), set_config('chatstore.operator', 'on', true)";
+
+    internal static string Scope(bool operatorMode) => operatorMode ? OperatorScopeSql : ScopeSql;
+
+    /// <summary>Adds the parameters of <see cref="ScopeSql"/> (and of the operator scope).</summary>
+    internal static void AddScope(NpgsqlParameterCollection parameters, StoreContext store, Guid? tenantId)
     {
         parameters.Add(new NpgsqlParameter<string> { TypedValue = store.RoleSetting });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId?.ToString() ?? "" });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = operatorMode ? "on" : "" });
+        parameters.Add(tenantId is Guid id ? new NpgsqlParameter<Guid> { TypedValue = id } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
     }
 
     readonly NpgsqlConnection _connection;
@@ -39,8 +45,8 @@ internal sealed class TenantCommand : IAsyncDisposable
     {
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var batch = new NpgsqlBatch(connection);
-        var scope = new NpgsqlBatchCommand(ScopeSql);
-        AddScope(scope.Parameters, store, tenantId, operatorMode);
+        var scope = new NpgsqlBatchCommand(Scope(operatorMode));
+        AddScope(scope.Parameters, store, tenantId);
         batch.BatchCommands.Add(scope);
         var statement = new NpgsqlBatchCommand(store.Sql(sql));
         batch.BatchCommands.Add(statement);
@@ -134,9 +140,9 @@ internal sealed class TenantTransaction : IAsyncDisposable
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var scope = new NpgsqlCommand(TenantCommand.ScopeSql, connection, transaction))
+            await using (var scope = new NpgsqlCommand(TenantCommand.Scope(operatorMode), connection, transaction))
             {
-                TenantCommand.AddScope(scope.Parameters, store, tenantId, operatorMode);
+                TenantCommand.AddScope(scope.Parameters, store, tenantId);
                 await scope.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             return new TenantTransaction(store, connection, transaction);

@@ -189,6 +189,28 @@ public sealed class FullTextSearchTests
     }
 
     [Fact]
+    public async Task The_query_is_read_in_the_tenants_search_language_unless_one_is_given()
+    {
+        async Task<TenantScope> TenantWith(string? language)
+        {
+            var (_, scope, tenant) = await TestStore.NewTenantAsync(searchLanguage: language);
+            var user = await SearchData.UserAsync(tenant.Id);
+            await SearchData.MessageAsync(tenant.Id, await SearchData.ConversationAsync(tenant.Id, user), user, "The runners were running");
+            return scope;
+        }
+        var simple = await TenantWith("simple");
+        var english = await TenantWith(null);
+        async Task<int> Count(TenantScope scope, string text, string? language = null) =>
+            (await scope.Search.FullTextAsync(new SearchQuery { Text = text, Language = language })).Items.Count;
+
+        // simple keeps stop words and does not stem; english drops "the" and stems "running" to "run".
+        Assert.Equal((1, 0), (await Count(simple, "the"), await Count(simple, "run")));
+        Assert.Equal((0, 1), (await Count(english, "the"), await Count(english, "run")));
+        // A language given overrides the tenant's: english reads "the" as a stop word (no query at all).
+        Assert.Equal(0, await Count(simple, "the", "english"));
+    }
+
+    [Fact]
     public async Task A_two_megabyte_message_is_found_by_its_indexed_words_and_stored_whole()
     {
         var (_, scope, tenant) = await TestStore.NewTenantAsync(searchLanguage: "simple");
