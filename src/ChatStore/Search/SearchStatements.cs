@@ -68,8 +68,25 @@ internal static class SearchStatements
         switch (s.Statement)
         {
             case Statement.FullText:
-                sb.Append("WITH ").Append(Query).Append(",\n");
-                TextMatches(sb, s);
+                sb.Append("WITH ").Append(Query).Append('\n');
+                var branches = TextBranches(s);
+                if (branches.Count == 1)
+                {
+                    // One kind: a single ranked scan of its table, as one would write it by hand (planning the
+                    // union, page and owner join below costs more than running this for rare words).
+                    // ts_headline is costly, so PostgreSQL evaluates it after the sort and limit, for the page only.
+                    var (kind, select, from, rank) = branches[0];
+                    var table = Tables[(int)kind];
+                    sb.Append(select).Append(", ").Append(table.Columns).Append(", ").Append(rank).Append(" AS rank,\n")
+                      .Append("       ts_headline((SELECT cfg FROM q), ").Append(table.Body).Append(", (SELECT highlight FROM q), {headline})\n")
+                      .Append(from).Append("\n   AND (SELECT q.cfg IS NOT NULL FROM q)\n");
+                    if (s.Filters.HasFlag(Has.Cursor))
+                        sb.Append("   AND (").Append(rank).Append(", ").Append(table.Alias).Append(".id) < ({cursorrank}::real, {cursorid}::uuid)\n");
+                    sb.Append(" ORDER BY rank DESC, id DESC\n LIMIT {limit}\n");
+                    break;
+                }
+                sb.Append(',');
+                Fts(sb, branches);
                 sb.Append("""
                     ,
                     page AS (
@@ -105,7 +122,7 @@ internal static class SearchStatements
 
             case Statement.Hybrid:
                 sb.Append("WITH ").Append(Query).Append(",\n");
-                TextMatches(sb, s);
+                Fts(sb, TextBranches(s));
                 sb.Append(",\n");
                 Neighbours(sb, s);
                 sb.Append("""
@@ -169,80 +186,100 @@ internal static class SearchStatements
     const string Match = "@@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, {text})";
 
     /// <summary>
-    /// Every full-text match as (kind, id, rank): one branch per kind asked for, each with the filters
-    /// given. A kind that lacks a filter that is set (roles: messages only; statuses: messages and
-    /// documents) has no branch.
+    /// The full-text match of each kind asked for, with the filters given: its select list (kind, id), its
+    /// FROM and WHERE, and its rank expression. A kind that lacks a filter that is set (roles: messages
+    /// only; statuses: messages and documents) has none.
     /// </summary>
-    static void TextMatches(StringBuilder sb, Shape s)
+    static List<(SearchKind Kind, string Select, string From, string Rank)> TextBranches(Shape s)
     {
         var f = s.Filters;
-        var branches = new List<string>(4);
+        var branches = new List<(SearchKind, string, string, string)>(4);
+        void Add(SearchKind kind, string where)
+        {
+            var t = Tables[(int)kind];
+            branches.Add((kind, $"SELECT {(int)kind} AS kind, {t.Alias}.id", $"""
+                  FROM {t.From}
+                 WHERE {t.Alias}.search_vector {Match}
+                   AND {t.Alias}.tenant_id = current_setting('chatstore.tenant_id')::uuid{where}
+                """, $"ts_rank_cd({t.Alias}.search_vector, (SELECT query FROM q), 1)"));
+        }
         if (In(s.Kinds, SearchKind.Message))
-            branches.Add($"""
-                SELECT 0 AS kind, m.id, ts_rank_cd(m.search_vector, (SELECT query FROM q), 1) AS rank
-                  FROM {"{schema}"}.messages m
-                 WHERE m.search_vector {Match}
-                   AND m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.deleted_at IS NULL{Filter(f, Has.User, "m.user_id = {user}")}{Filter(f, Has.Conversation, "m.conversation_id = {conversation}")}{Filter(f, Has.From, "m.created_at >= {from}")}{Filter(f, Has.To, "m.created_at < {to}")}{Filter(f, Has.Roles, "m.role = ANY ({roles})")}{Filter(f, Has.Statuses, "m.status = ANY ({statuses})")}
+            Add(SearchKind.Message, $"""
+                 AND m.deleted_at IS NULL{Filter(f, Has.User, "m.user_id = {user}")}{Filter(f, Has.Conversation, "m.conversation_id = {conversation}")}{Filter(f, Has.From, "m.created_at >= {from}")}{Filter(f, Has.To, "m.created_at < {to}")}{Filter(f, Has.Roles, "m.role = ANY ({roles})")}{Filter(f, Has.Statuses, "m.status = ANY ({statuses})")}
                    AND NOT EXISTS (SELECT 1 FROM {"{schema}"}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NOT NULL)
                 """);
         if (In(s.Kinds, SearchKind.Memory) && (f & (Has.Roles | Has.Statuses)) == 0)
-            branches.Add($"""
-                SELECT 1, x.id, ts_rank_cd(x.search_vector, (SELECT query FROM q), 1)
-                  FROM {"{schema}"}.memories x
-                 WHERE x.search_vector {Match}
-                   AND x.tenant_id = current_setting('chatstore.tenant_id')::uuid AND x.deleted_at IS NULL AND x.superseded_by IS NULL{Filter(f, Has.User, "x.user_id = {user}")}{Filter(f, Has.Conversation, "EXISTS (SELECT 1 FROM {schema}.memory_sources s WHERE s.memory_id = x.id AND s.conversation_id = {conversation})")}{Filter(f, Has.From, "x.created_at >= {from}")}{Filter(f, Has.To, "x.created_at < {to}")}
+            Add(SearchKind.Memory, $"""
+                 AND x.deleted_at IS NULL AND x.superseded_by IS NULL{Filter(f, Has.User, "x.user_id = {user}")}{Filter(f, Has.Conversation, "EXISTS (SELECT 1 FROM {schema}.memory_sources s WHERE s.memory_id = x.id AND s.conversation_id = {conversation})")}{Filter(f, Has.From, "x.created_at >= {from}")}{Filter(f, Has.To, "x.created_at < {to}")}
                 """);
         if (In(s.Kinds, SearchKind.Document) && (f & Has.Roles) == 0)
-            branches.Add($"""
-                SELECT 2, d.id, ts_rank_cd(d.search_vector, (SELECT query FROM q), 1)
-                  FROM {"{schema}"}.documents d
-                 WHERE d.search_vector {Match}
-                   AND d.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "d.created_at >= {from}")}{Filter(f, Has.To, "d.created_at < {to}")}{Filter(f, Has.Statuses, "d.status = ANY ({statuses})")}
+            Add(SearchKind.Document, $"""
+                 AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "d.created_at >= {from}")}{Filter(f, Has.To, "d.created_at < {to}")}{Filter(f, Has.Statuses, "d.status = ANY ({statuses})")}
                 """);
         if (In(s.Kinds, SearchKind.Analysis) && (f & (Has.Roles | Has.Statuses)) == 0)
-            branches.Add($"""
-                SELECT 3, a.id, ts_rank_cd(a.search_vector, (SELECT query FROM q), 1)
-                  FROM {"{schema}"}.document_analyses a JOIN {"{schema}"}.documents d ON d.id = a.document_id
-                 WHERE a.search_vector {Match}
-                   AND a.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "a.created_at >= {from}")}{Filter(f, Has.To, "a.created_at < {to}")}
+            Add(SearchKind.Analysis, $"""
+                 AND d.deleted_at IS NULL{Filter(f, Has.User, "d.user_id = {user}")}{Filter(f, Has.Conversation, "d.conversation_id = {conversation}")}{Filter(f, Has.From, "a.created_at >= {from}")}{Filter(f, Has.To, "a.created_at < {to}")}
                 """);
+        return branches;
+    }
+
+    /// <summary>Every full-text match as "fts" (kind, id, rank).</summary>
+    static void Fts(StringBuilder sb, List<(SearchKind Kind, string Select, string From, string Rank)> branches)
+    {
+        sb.Append("fts (kind, id, rank) AS (\n");
         if (branches.Count == 0)
-            branches.Add("SELECT NULL::int AS kind, NULL::uuid AS id, NULL::real AS rank WHERE false");
-        sb.Append("fts (kind, id, rank) AS (\n").AppendJoin("\nUNION ALL\n", branches).Append(')');
+            sb.Append("SELECT NULL::int AS kind, NULL::uuid AS id, NULL::real AS rank WHERE false");
+        for (var i = 0; i < branches.Count; i++)
+            sb.Append(i == 0 ? "" : "\nUNION ALL\n").Append(branches[i].Select).Append(", ").Append(branches[i].Rank).Append(" AS rank\n").Append(branches[i].From);
+        sb.Append(')');
     }
 
     static string Filter(Has filters, Has flag, string predicate) => (filters & flag) != 0 ? "\n   AND " + predicate : "";
 
-    /// <summary>A result's owner row (who, where, when, and the indexed text for snippets) for p.kind, p.id: one branch per kind asked for.</summary>
+    /// <summary>
+    /// Each kind's table (alias, FROM) and what a result reports of its owner row: user_id, conversation_id,
+    /// document_id, role, status, created_at (<see cref="KindTable.Columns"/>), and the indexed text that
+    /// snippets read (<see cref="KindTable.Body"/>).
+    /// </summary>
+    sealed record KindTable(string Alias, string From, string Columns, string Body);
+
+    /// <summary>By <see cref="SearchKind"/> number.</summary>
+    static readonly KindTable[] Tables =
+    [
+        new( // message
+            "m", "{schema}.messages m",
+            "m.user_id, m.conversation_id, NULL::uuid AS document_id, m.role, m.status, m.created_at", "left(m.content, 100000)"),
+        new( // memory
+            "x", "{schema}.memories x",
+            "x.user_id, NULL::uuid AS conversation_id, NULL::uuid AS document_id, NULL::text AS role, NULL::text AS status, x.created_at", "left(x.content, 100000)"),
+        new( // document
+            "d", "{schema}.documents d",
+            "d.user_id, d.conversation_id, d.id AS document_id, NULL::text AS role, d.status, d.created_at",
+            "left(d.filename || ' ' || coalesce(d.extracted_text, ''), 100000)"),
+        new( // analysis
+            "a", "{schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id",
+            "d.user_id, d.conversation_id, d.id AS document_id, NULL::text AS role, NULL::text AS status, a.created_at",
+            "left(coalesce(a.category, '') || ' ' || a.summary, 100000)"),
+        new( // subject
+            "s", "{schema}.subjects s",
+            "s.user_id, NULL::uuid AS conversation_id, NULL::uuid AS document_id, NULL::text AS role, NULL::text AS status, s.created_at", "s.name"),
+    ];
+
+    /// <summary>A result's owner row for p.kind, p.id: one branch per kind asked for.</summary>
     static void Owner(StringBuilder sb, int kinds)
     {
-        var branches = new List<string>(5);
-        if (In(kinds, SearchKind.Message))
-            branches.Add("""
-                SELECT m.user_id, m.conversation_id, NULL::uuid AS document_id, m.role, m.status, m.created_at, left(m.content, 100000) AS body
-                  FROM {schema}.messages m WHERE p.kind = 0 AND m.id = p.id
-                """);
-        if (In(kinds, SearchKind.Memory))
-            branches.Add("""
-                SELECT x.user_id, NULL::uuid, NULL::uuid, NULL::text, NULL::text, x.created_at, left(x.content, 100000)
-                  FROM {schema}.memories x WHERE p.kind = 1 AND x.id = p.id
-                """);
-        if (In(kinds, SearchKind.Document))
-            branches.Add("""
-                SELECT d.user_id, d.conversation_id, d.id, NULL::text, d.status, d.created_at, left(d.filename || ' ' || coalesce(d.extracted_text, ''), 100000)
-                  FROM {schema}.documents d WHERE p.kind = 2 AND d.id = p.id
-                """);
-        if (In(kinds, SearchKind.Analysis))
-            branches.Add("""
-                SELECT d.user_id, d.conversation_id, d.id, NULL::text, NULL::text, a.created_at, left(coalesce(a.category, '') || ' ' || a.summary, 100000)
-                  FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id WHERE p.kind = 3 AND a.id = p.id
-                """);
-        if (In(kinds, SearchKind.Subject))
-            branches.Add("""
-                SELECT s.user_id, NULL::uuid, NULL::uuid, NULL::text, NULL::text, s.created_at, s.name
-                  FROM {schema}.subjects s WHERE p.kind = 4 AND s.id = p.id
-                """);
-        sb.Append("CROSS JOIN LATERAL (\n").AppendJoin("\nUNION ALL\n", branches).Append("\n) o (user_id, conversation_id, document_id, role, status, created_at, body)\n");
+        sb.Append("CROSS JOIN LATERAL (\n");
+        var first = true;
+        foreach (var kind in Enum.GetValues<SearchKind>())
+        {
+            if (!In(kinds, kind))
+                continue;
+            var t = Tables[(int)kind];
+            sb.Append(first ? "" : "\nUNION ALL\n").Append("SELECT ").Append(t.Columns).Append(", ").Append(t.Body)
+              .Append("\n  FROM ").Append(t.From).Append(" WHERE p.kind = ").Append((int)kind).Append(" AND ").Append(t.Alias).Append(".id = p.id");
+            first = false;
+        }
+        sb.Append("\n) o (user_id, conversation_id, document_id, role, status, created_at, body)\n");
     }
 
     // Vector candidates in the space ({space}: its id; {distance}: the distance expression its partial

@@ -160,18 +160,22 @@ public sealed class FullTextSearchTests
         var ids = new List<Guid>();
         for (var i = 0; i < 23; i++)
             ids.Add(await SearchData.MessageAsync(tenant.Id, c, user, string.Join(' ', Enumerable.Repeat("kiwi", 1 + i % 4)) + $" filler {i}"));
-        var seen = new List<SearchHit>();
-        string? cursor = null;
-        do
+        // Every kind (a union of the kinds' matches) and messages only (a single scan): two statements.
+        foreach (SearchKind[]? kinds in new[] { null, new[] { SearchKind.Message } })
         {
-            var page = await scope.Search.FullTextAsync(new SearchQuery { Text = "kiwi", Limit = 5, Cursor = cursor });
-            Assert.True(page.Items.Count <= 5);
-            seen.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
-        Assert.Equal(ids.Order(), seen.Select(h => h.Id).Order());
-        for (var i = 1; i < seen.Count; i++)
-            Assert.True(seen[i - 1].Rank > seen[i].Rank || (seen[i - 1].Rank == seen[i].Rank && seen[i - 1].Id.CompareTo(seen[i].Id) > 0));
+            var seen = new List<SearchHit>();
+            string? cursor = null;
+            do
+            {
+                var page = await scope.Search.FullTextAsync(new SearchQuery { Text = "kiwi", Kinds = kinds, Limit = 5, Cursor = cursor });
+                Assert.True(page.Items.Count <= 5);
+                seen.AddRange(page.Items);
+                cursor = page.NextCursor;
+            } while (cursor is not null);
+            Assert.Equal(ids.Order(), seen.Select(h => h.Id).Order());
+            for (var i = 1; i < seen.Count; i++)
+                Assert.True(seen[i - 1].Rank > seen[i].Rank || (seen[i - 1].Rank == seen[i].Rank && seen[i - 1].Id.CompareTo(seen[i].Id) > 0));
+        }
         await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Search.FullTextAsync(new SearchQuery { Text = "kiwi", Cursor = "bogus" }));
     }
 

@@ -62,7 +62,14 @@ public sealed class SearchShapeTests
                 var hits = (await scope.Search.FullTextAsync(query)).Items;
                 Assert.True(expected.SequenceEqual(hits.Select(h => h.Id).Order()),
                     $"kinds {string.Join(",", kinds)}, filters {f:b6}: expected {expected.Length} rows, got {hits.Count}");
-                Assert.All(hits, h => Assert.Equal(rows.Single(r => r.Id == h.Id).Kind, h.Kind));
+                Assert.All(hits, h =>
+                {
+                    var r = rows.Single(r => r.Id == h.Id);
+                    Assert.Equal((r.Kind, r.User, r.Kind == SearchKind.Memory ? null : r.Conversation, r.Role, r.Status),
+                        (h.Kind, h.UserId, h.ConversationId, h.Role, h.Status));
+                    Assert.Equal(r.Kind is SearchKind.Document or SearchKind.Analysis ? doc : null, h.DocumentId);
+                    Assert.Contains("<b>okapi</b>", h.Snippet, StringComparison.Ordinal);
+                });
                 checkedShapes++;
             }
         }
