@@ -61,7 +61,7 @@ internal sealed class SearchCommand : IAsyncDisposable
     public NpgsqlBatchCommand Statement { get; }
 
     /// <summary>Settings for the vector part of a query; null for full text only.</summary>
-    public sealed record VectorSettings(bool ForceIndexOrder, int EfSearch, int MaxScanTuples, int Probes);
+    public readonly record struct VectorSettings(bool ForceIndexOrder, int EfSearch, int MaxScanTuples, int Probes);
 
     /// <summary>A search statement with its settings.</summary>
     /// <param name="scope">The tenant.</param>
@@ -78,11 +78,8 @@ internal sealed class SearchCommand : IAsyncDisposable
         var batch = new NpgsqlBatch(connection);
         var settings = new NpgsqlBatchCommand(store.Sql(vector is null ? TextSql : textSearch ? HybridSql : VectorSql));
         TenantCommand.AddScope(settings.Parameters, store, scope.TenantId);
-        if (vector is not null)
-            settings.Parameters.Add(new NpgsqlParameter<int[]>
-            {
-                TypedValue = [vector.ForceIndexOrder ? 1 : 0, vector.EfSearch, vector.MaxScanTuples, vector.Probes],
-            });
+        if (vector is { } v)
+            settings.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });
         if (textSearch)
             settings.Parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         batch.BatchCommands.Add(settings);

@@ -101,11 +101,12 @@ namespace ChatStore.Search
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
             long setSize = 0;
-            var hits = await ReadAsync<VectorHit>(Shape(SearchStatements.Statement.Vector, query, filters, mode), settings, false, "", (cmd, _) =>
-            {
-                AddFilters(cmd, filters);
-                cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
-            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, k, null, cancellationToken).ConfigureAwait(false);
+            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode)), settings,
+                false, null, cancellationToken).ConfigureAwait(false);
+            AddFilters(cmd, filters);
+            cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
+            var hits = await cmd.ReadListAsync<VectorHit>(mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, k, cancellationToken)
+                .ConfigureAwait(false);
             Remember(query, filters, mode, threshold, setSize);
             return hits;
         }
@@ -163,7 +164,7 @@ namespace ChatStore.Search
         static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode) =>
             new(statement, filters.Kinds, filters.Has, mode, query.Space.Id, query.Space.Dimensions, query.Space.Metric);
 
-        sealed record Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, int Kinds)
+        readonly record struct Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, int Kinds)
         {
             public Has Has => (UserId is null ? 0 : Has.User) | (ConversationId is null ? 0 : Has.Conversation) | (From is null ? 0 : Has.From) | (To is null ? 0 : Has.To);
         }
@@ -178,8 +179,9 @@ namespace ChatStore.Search
             if (kinds.Count == 0)
                 throw new ChatStoreValidationException("kinds", "required", "must name at least one kind (or be null for all).");
             var bits = 0;
-            foreach (var kind in kinds)
+            for (var i = 0; i < kinds.Count; i++)
             {
+                var kind = kinds[i];
                 if (!supported.Contains(kind))
                     throw new ChatStoreValidationException("kinds", "enum", $"must be among {string.Join(", ", supported)}; got {kind}.");
                 bits |= SearchStatements.KindBit(kind);
@@ -215,7 +217,7 @@ namespace ChatStore.Search
             return (new SearchCommand.VectorSettings(mode != VectorSearchMode.Exact, Math.Max(efSearch, Math.Min(k, 1000)), maxScan, probes), mode, threshold);
         }
 
-        async Task<float[]> QueryVectorAsync(VectorSearchSettings q, CancellationToken cancellationToken)
+        static async ValueTask<float[]> QueryVectorAsync(VectorSearchSettings q, CancellationToken cancellationToken)
         {
             if (q.Vector is ReadOnlyMemory<float> given)
                 return Vectors.Check(given, q.Space, "vector");
@@ -289,20 +291,20 @@ namespace ChatStore.Search
         {
             try
             {
-                return await ReadAsync(shape, settings, true, text, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, text, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
                 && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
             {
                 var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
-                return await ReadAsync(shape, settings, true, words, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
+                return await ReadAsync(shape, settings, words, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        async Task<List<T>> ReadAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, bool textSearch, string text, Action<SearchCommand, string> parameters,
+        async Task<List<T>> ReadAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
             Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
         {
-            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, textSearch, language, cancellationToken).ConfigureAwait(false);
+            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, true, language, cancellationToken).ConfigureAwait(false);
             parameters(cmd, text);
             try
             {
