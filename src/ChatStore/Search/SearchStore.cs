@@ -289,30 +289,23 @@ namespace ChatStore.Search
         async Task<List<T>> RunAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
             Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
         {
-            try
+            for (var retried = false; ; retried = true)
             {
-                return await ReadAsync(shape, settings, text, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
-                && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
-            {
-                var words = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
-                return await ReadAsync(shape, settings, words, parameters, map, capacity, language, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        async Task<List<T>> ReadAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
-            Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
-        {
-            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, true, language, cancellationToken).ConfigureAwait(false);
-            parameters(cmd, text);
-            try
-            {
-                return await cmd.ReadListAsync(map, capacity, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && language is not null)
-            {
-                throw new ChatStoreValidationException("language", "regconfig", $"'{language}' is not a text search configuration of this PostgreSQL (try english or simple).");
+                await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, true, language, cancellationToken).ConfigureAwait(false);
+                parameters(cmd, text);
+                try
+                {
+                    return await cmd.ReadListAsync(map, capacity, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && language is not null)
+                {
+                    throw new ChatStoreValidationException("language", "regconfig", $"'{language}' is not a text search configuration of this PostgreSQL (try english or simple).");
+                }
+                catch (PostgresException e) when (!retried && e.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.ProgramLimitExceeded or PostgresErrorCodes.SyntaxError
+                    && e.MessageText.Contains("tsquery", StringComparison.OrdinalIgnoreCase))
+                {
+                    text = string.Join(' ', System.Text.RegularExpressions.Regex.Matches(text, @"[\p{L}\p{N}\p{M}]+").Select(m => m.Value));
+                }
             }
         }
 
