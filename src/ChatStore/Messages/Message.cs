@@ -34,8 +34,8 @@ public sealed record Message(
     int InputTokens, int OutputTokens, decimal CostUsd, int? ResponseMs, string? Error, string? IdempotencyKey,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? EditedAt, DateTimeOffset? DeletedAt);
 
-/// <summary>What to append. Only <see cref="Role"/> is required.</summary>
-public sealed record NewMessage
+/// <summary>What a message is made of, as given to append or import. Only <see cref="Role"/> is required.</summary>
+public abstract record MessageInput
 {
     /// <summary>The id to use; a new UUIDv7 when null.</summary>
     public Guid? Id { get; init; }
@@ -46,11 +46,8 @@ public sealed record NewMessage
     /// <summary>The text (empty by default, for instance when a streamed answer starts).</summary>
     public string Content { get; init; } = "";
 
-    /// <summary>One of <see cref="MessageStatus"/>; complete when null. Use streaming to append chunks later.</summary>
+    /// <summary>One of <see cref="MessageStatus"/>; complete when null. An appended message with status streaming takes chunks later.</summary>
     public string? Status { get; init; }
-
-    /// <summary>The message this one answers again, in the same conversation (set by <see cref="MessageStore.RegenerateAsync"/>).</summary>
-    public Guid? ParentId { get; init; }
 
     /// <summary>Sources cited (a JSON array).</summary>
     public JsonElement? Citations { get; init; }
@@ -78,6 +75,13 @@ public sealed record NewMessage
 
     /// <summary>Why generation failed (with status error).</summary>
     public string? Error { get; init; }
+}
+
+/// <summary>What to append. Only <see cref="MessageInput.Role"/> is required.</summary>
+public sealed record NewMessage : MessageInput
+{
+    /// <summary>The message this one answers again, in the same conversation (set by <see cref="MessageStore.RegenerateAsync"/>).</summary>
+    public Guid? ParentId { get; init; }
 
     /// <summary>
     /// Makes the append safe to retry: a second append with the same key (unique per tenant) and the same

@@ -7,51 +7,12 @@ namespace ChatStore.Messages;
 
 /// <summary>
 /// A message to import in bulk with <see cref="MessageStore.ImportAsync(IEnumerable{ImportedMessage}, IProgress{long}?, CancellationToken)"/>:
-/// appended at the end of its conversation, in input order. Only <see cref="ConversationId"/> and <see cref="Role"/> are required.
+/// appended at the end of its conversation, in input order. Only <see cref="ConversationId"/> and <see cref="MessageInput.Role"/> are required.
 /// </summary>
-public sealed record ImportedMessage
+public sealed record ImportedMessage : MessageInput
 {
-    /// <summary>The id to use; a new UUIDv7 when null.</summary>
-    public Guid? Id { get; init; }
-
     /// <summary>The conversation (of this tenant, not deleted) the message is appended to.</summary>
     public required Guid ConversationId { get; init; }
-
-    /// <summary>Who wrote it: one of <see cref="MessageRole"/>.</summary>
-    public required string Role { get; init; }
-
-    /// <summary>The text.</summary>
-    public string Content { get; init; } = "";
-
-    /// <summary>One of <see cref="MessageStatus"/>; complete when null.</summary>
-    public string? Status { get; init; }
-
-    /// <summary>Sources cited (a JSON array).</summary>
-    public JsonElement? Citations { get; init; }
-
-    /// <summary>Free-form data (a JSON object).</summary>
-    public JsonElement? Metadata { get; init; }
-
-    /// <summary>Topic labels.</summary>
-    public IReadOnlyList<string>? Domains { get; init; }
-
-    /// <summary>The model that wrote it.</summary>
-    public string? Model { get; init; }
-
-    /// <summary>Prompt tokens spent (not negative).</summary>
-    public int InputTokens { get; init; }
-
-    /// <summary>Completion tokens spent (not negative).</summary>
-    public int OutputTokens { get; init; }
-
-    /// <summary>Cost in US dollars (not negative).</summary>
-    public decimal CostUsd { get; init; }
-
-    /// <summary>How long the model took, in milliseconds (not negative).</summary>
-    public int? ResponseMs { get; init; }
-
-    /// <summary>Why generation failed (with status error).</summary>
-    public string? Error { get; init; }
 
     /// <summary>When it was written (for history brought over from elsewhere); now when null.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
@@ -177,28 +138,12 @@ public sealed partial class MessageStore
     {
         if (m is null)
             throw new ChatStoreValidationException($"messages[{index}]", "required", "is null.");
-        var limits = _scope.Limits;
-        Guid id, conversationId;
-        string role, content, status, citations, metadata;
-        string[] domains;
-        string? model, error;
+        Guid conversationId;
+        CheckedInput c;
         try
         {
-            id = m.Id is Guid given ? Validate.Id(given, "id") : Ids.New();
             conversationId = Validate.Id(m.ConversationId, "conversationId");
-            role = Validate.OneOf(m.Role, "role", MessageRole.All);
-            content = Validate.Text(m.Content, "content", limits.MaxContentLength) ?? "";
-            status = m.Status is null ? MessageStatus.Complete : Validate.OneOf(m.Status, "status", MessageStatus.All);
-            citations = Validate.Json(m.Citations, "citations", limits.MaxJsonBytes, JsonValueKind.Array) ?? "[]";
-            metadata = Validate.Json(m.Metadata, "metadata", limits.MaxJsonBytes, JsonValueKind.Object) ?? "{}";
-            domains = Validate.Texts(m.Domains, "domains", limits.MaxListItems, limits.MaxShortTextLength);
-            model = Validate.Text(m.Model, "model", limits.MaxShortTextLength);
-            Validate.NotNegative(m.InputTokens, "inputTokens");
-            Validate.NotNegative(m.OutputTokens, "outputTokens");
-            ValidateCost(m.CostUsd, "costUsd");
-            if (m.ResponseMs is int ms)
-                Validate.NotNegative(ms, "responseMs");
-            error = Validate.Text(m.Error, "error", limits.MaxContentLength);
+            c = Check(m, _scope.Limits);
         }
         catch (ChatStoreValidationException e)
         {
@@ -209,15 +154,15 @@ public sealed partial class MessageStore
         positions[conversationId] = position;
         await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(position, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Id, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(conversationId, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(role, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(content, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(status, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(citations, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(metadata, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-        await writer.WriteAsync(domains, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-        await WriteNullableAsync(writer, model, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Role, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Content, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Status, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Citations, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Metadata, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(c.Domains, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteNullableAsync(writer, c.Model, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(m.InputTokens, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(m.OutputTokens, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(m.CostUsd, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
@@ -225,7 +170,7 @@ public sealed partial class MessageStore
             await writer.WriteAsync(responseMs, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
         else
             await writer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-        await WriteNullableAsync(writer, error, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteNullableAsync(writer, c.Error, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
         if (m.CreatedAt is DateTimeOffset created)
             await writer.WriteAsync(created.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
         else

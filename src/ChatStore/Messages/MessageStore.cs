@@ -144,22 +144,9 @@ namespace ChatStore.Messages
         {
             using var op = Telemetry.Start(operation);
             var limits = _scope.Limits;
-            var id = m.Id is Guid given ? Validate.Id(given, "id") : Ids.New();
-            var role = Validate.OneOf(m.Role, "role", MessageRole.All);
-            var content = Validate.Text(m.Content, "content", limits.MaxContentLength) ?? "";
-            var status = m.Status is null ? MessageStatus.Complete : Validate.OneOf(m.Status, "status", MessageStatus.All);
+            var (id, role, content, status, citations, metadata, domains, model, error) = Check(m, limits);
             if (parentId is Guid parent)
                 Validate.Id(parent, "parentId");
-            var citations = Validate.Json(m.Citations, "citations", limits.MaxJsonBytes, JsonValueKind.Array) ?? "[]";
-            var metadata = Validate.Json(m.Metadata, "metadata", limits.MaxJsonBytes, JsonValueKind.Object) ?? "{}";
-            var domains = Validate.Texts(m.Domains, "domains", limits.MaxListItems, limits.MaxShortTextLength);
-            var model = Validate.Text(m.Model, "model", limits.MaxShortTextLength);
-            Validate.NotNegative(m.InputTokens, "inputTokens");
-            Validate.NotNegative(m.OutputTokens, "outputTokens");
-            ValidateCost(m.CostUsd, "costUsd");
-            if (m.ResponseMs is int ms)
-                Validate.NotNegative(ms, "responseMs");
-            var error = Validate.Text(m.Error, "error", limits.MaxContentLength);
             var key = m.IdempotencyKey is null ? null : Validate.Required(m.IdempotencyKey, "idempotencyKey", limits.MaxShortTextLength);
             var documentIds = DocumentIds(m.DocumentIds, "documentIds", limits.MaxListItems);
             var hash = key is null ? null
@@ -646,6 +633,29 @@ namespace ChatStore.Messages
 
         // ------------------------------------------------------------------------------------------
         // Validation and mapping
+
+        /// <summary>A message's fields as stored: checked against the limits, defaults filled in, JSON as text.</summary>
+        readonly record struct CheckedInput(Guid Id, string Role, string Content, string Status, string Citations, string Metadata, string[] Domains,
+            string? Model, string? Error);
+
+        static CheckedInput Check(MessageInput m, ChatStoreLimits limits)
+        {
+            var id = m.Id is Guid given ? Validate.Id(given, "id") : Ids.New();
+            var role = Validate.OneOf(m.Role, "role", MessageRole.All);
+            var content = Validate.Text(m.Content, "content", limits.MaxContentLength) ?? "";
+            var status = m.Status is null ? MessageStatus.Complete : Validate.OneOf(m.Status, "status", MessageStatus.All);
+            var citations = Validate.Json(m.Citations, "citations", limits.MaxJsonBytes, JsonValueKind.Array) ?? "[]";
+            var metadata = Validate.Json(m.Metadata, "metadata", limits.MaxJsonBytes, JsonValueKind.Object) ?? "{}";
+            var domains = Validate.Texts(m.Domains, "domains", limits.MaxListItems, limits.MaxShortTextLength);
+            var model = Validate.Text(m.Model, "model", limits.MaxShortTextLength);
+            Validate.NotNegative(m.InputTokens, "inputTokens");
+            Validate.NotNegative(m.OutputTokens, "outputTokens");
+            ValidateCost(m.CostUsd, "costUsd");
+            if (m.ResponseMs is int ms)
+                Validate.NotNegative(ms, "responseMs");
+            var error = Validate.Text(m.Error, "error", limits.MaxContentLength);
+            return new(id, role, content, status, citations, metadata, domains, model, error);
+        }
 
         static void ValidateCost(decimal cost, string field)
         {
