@@ -32,8 +32,9 @@ internal sealed class SearchCommand : IAsyncDisposable
         """;
 
     // Text settings: a plan per query, and the search language ({language}: the language given, or null for
-    // the tenant's). The tenant is read by its id ($2), so the lookup does not depend on the order in which
-    // this statement's set_config calls run.
+    // the tenant's, read by its id, $2). Under a login that row-level security applies to, the tenants policy
+    // reads chatstore.tenant_id: PostgreSQL evaluates a select list in order and runs the sub-select (an
+    // InitPlan) when its column is reached, after the tenant is set above.
     const string TextSettingsSql = """
         , set_config('plan_cache_mode', 'force_custom_plan', true),
           set_config('chatstore.search_language', coalesce({language}::regconfig,
