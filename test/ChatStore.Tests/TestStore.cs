@@ -40,6 +40,17 @@ public static class TestStore
     public static Task<User> NewUserAsync(TenantScope scope, string? role = null) =>
         scope.Users.CreateAsync(new NewUser { Email = $"u{Guid.NewGuid():N}@example.com", Name = "Test User", Role = role });
 
+    /// <summary>Runs a statement as the owner (RLS does not apply to the superuser), to arrange state a test needs; returns the rows affected.</summary>
+    public static async Task<int> ExecuteAsync(string sql, params object[] args)
+    {
+        await ClientAsync();
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Runs a scalar query as the owner (RLS does not apply to the superuser), for assertions on stored state.</summary>
     public static async Task<T> ScalarAsync<T>(string sql, params object[] args)
     {

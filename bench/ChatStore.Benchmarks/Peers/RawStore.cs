@@ -111,7 +111,7 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         var complete = reader.GetBoolean(22);
         if (!reader.IsDBNull(0))
         {
-            do messages.Add(Map(reader));
+            do messages.Add(MessageStore.Map(reader)); // the library's statement, so the library's row mapping
             while (await reader.ReadAsync());
         }
         return (messages, complete);
@@ -243,18 +243,4 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
 
     static readonly JsonElement EmptyArray = JsonDocument.Parse("[]").RootElement;
     static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
-
-    static JsonElement ReadJson(NpgsqlDataReader r, int ordinal)
-    {
-        var text = r.GetString(ordinal);
-        return text switch { "[]" => EmptyArray, "{}" => EmptyObject, _ => JsonDocument.Parse(text).RootElement.Clone() };
-    }
-
-    public static Message Map(NpgsqlDataReader r) => new(
-        r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetInt64(3), r.GetString(4), r.GetString(5), r.GetString(6),
-        r.IsDBNull(7) ? null : r.GetGuid(7), ReadJson(r, 8), ReadJson(r, 9), r.GetFieldValue<string[]>(10),
-        r.IsDBNull(11) ? null : r.GetString(11), r.GetInt32(12), r.GetInt32(13), r.GetDecimal(14),
-        r.IsDBNull(15) ? null : r.GetInt32(15), r.IsDBNull(16) ? null : r.GetString(16), r.IsDBNull(17) ? null : r.GetString(17),
-        r.GetFieldValue<DateTimeOffset>(18), r.GetFieldValue<DateTimeOffset>(19),
-        r.IsDBNull(20) ? null : r.GetFieldValue<DateTimeOffset>(20), r.IsDBNull(21) ? null : r.GetFieldValue<DateTimeOffset>(21));
 }

@@ -45,21 +45,15 @@ internal sealed class SearchCommand : IAsyncDisposable
     static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
     static readonly string HybridSql = ScopeSettingsSql + VectorSettingsSql + TextSettingsSql.Replace("{language}", "$4", StringComparison.Ordinal);
 
-    readonly NpgsqlConnection _connection;
-    readonly NpgsqlBatch _batch;
-
+    readonly TenantCommand _command;
     readonly int _slots;
     int _next;
 
-    SearchCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, int slots)
+    SearchCommand(TenantCommand command, int slots)
     {
-        _connection = connection;
-        _batch = batch;
-        Statement = statement;
+        _command = command;
         _slots = slots;
     }
-
-    public NpgsqlBatchCommand Statement { get; }
 
     /// <summary>Settings for the vector part of a query; null for full text only.</summary>
     public readonly record struct VectorSettings(bool ForceIndexOrder, int EfSearch, int MaxScanTuples, int Probes);
@@ -75,18 +69,14 @@ internal sealed class SearchCommand : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var store = scope.Context;
-        var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var batch = new NpgsqlBatch(connection);
-        var settings = new NpgsqlBatchCommand(store.Sql(vector is null ? TextSql : textSearch ? HybridSql : VectorSql));
-        TenantCommand.AddScope(settings.Parameters, store, scope.TenantId);
+        var command = await TenantCommand.CreateAsync(store, scope.TenantId, statement.Sql, cancellationToken,
+            scopeSql: store.Sql(vector is null ? TextSql : textSearch ? HybridSql : VectorSql)).ConfigureAwait(false);
+        var settings = command.ScopeParameters;
         if (vector is { } v)
-            settings.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });
+            settings.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });
         if (textSearch)
-            settings.Parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        batch.BatchCommands.Add(settings);
-        var command = new NpgsqlBatchCommand(store.Sql(statement.Sql));
-        batch.BatchCommands.Add(command);
-        return new SearchCommand(connection, batch, command, statement.Slots);
+            settings.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return new SearchCommand(command, statement.Slots);
     }
 
     /// <summary>
@@ -100,24 +90,13 @@ internal sealed class SearchCommand : IAsyncDisposable
             throw new InvalidOperationException($"Search parameter {slot} was offered out of order.");
         _next = bit << 1;
         if ((_slots & bit) != 0)
-            Statement.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = SearchStatements.TypeOf(slot) });
+            _command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = SearchStatements.TypeOf(slot) });
         return this;
     }
 
     /// <summary>Runs the batch and maps the search's rows (at most <paramref name="capacity"/> expected).</summary>
-    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken)
-    {
-        await using var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>(capacity);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            list.Add(map(reader));
-        return list;
-    }
+    public Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken) =>
+        _command.ReadListAsync(map, capacity, cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _batch.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _command.DisposeAsync();
 }

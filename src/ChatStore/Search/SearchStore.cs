@@ -268,18 +268,21 @@ namespace ChatStore.Search
             return sb.ToString();
         }
 
-        static readonly string DefaultHeadline = Headline("<b>", "</b>");
+        static readonly string DefaultHeadline = HeadlineOptions("<b>", "</b>");
 
         static string Headline(string? start, string? end)
         {
-            if (start == "<b>" && end == "</b>" && DefaultHeadline is not null)
+            if (start == "<b>" && end == "</b>")
                 return DefaultHeadline;
             start = Validate.Text(start, "highlightStart", 50) ?? "";
             end = Validate.Text(end, "highlightEnd", 50) ?? "";
             if (start.Contains('"', StringComparison.Ordinal)) throw new ChatStoreValidationException("highlightStart", "format", "must not contain a double quote.");
             if (end.Contains('"', StringComparison.Ordinal)) throw new ChatStoreValidationException("highlightEnd", "format", "must not contain a double quote.");
-            return $"StartSel=\"{start}\", StopSel=\"{end}\", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=2, FragmentDelimiter=\" … \"";
+            return HeadlineOptions(start, end);
         }
+
+        static string HeadlineOptions(string start, string end) =>
+            $"StartSel=\"{start}\", StopSel=\"{end}\", MaxWords=35, MinWords=15, ShortWord=3, MaxFragments=2, FragmentDelimiter=\" … \"";
 
         /// <summary>
         /// Runs a text search. Should PostgreSQL's query parser still refuse the text (a limit of

@@ -14,11 +14,11 @@ internal sealed class TenantCommand : IAsyncDisposable
     // set_config(..., true) is transaction-local; the batch is one implicit transaction. $1 is the
     // application role, $2 the tenant id (a uuid, or null for none).
     // chatstore.operator = 'on' lets operator calls see every tenants row (and nothing else).
-    internal const string ScopeSql =
-        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), set_config('chatstore.operator', '', true)";
+    const string ScopePrefix = "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), ";
 
-    const string OperatorScopeSql =
-        "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), set_config('chatstore.operator', 'on', true)";
+    internal const string ScopeSql = ScopePrefix + "set_config('chatstore.operator', '', true)";
+
+    const string OperatorScopeSql = ScopePrefix + "set_config('chatstore.operator', 'on', true)";
 
     internal static string Scope(bool operatorMode) => operatorMode ? OperatorScopeSql : ScopeSql;
 
@@ -40,18 +40,26 @@ internal sealed class TenantCommand : IAsyncDisposable
         _statement = statement;
     }
 
+    /// <summary>
+    /// Opens a connection and prepares the batch. <paramref name="scopeSql"/> replaces the scope statement
+    /// with one that sets more than the tenant: <see cref="ScopeSql"/>'s two parameters come first, and the
+    /// caller adds the rest to <see cref="ScopeParameters"/>.
+    /// </summary>
     internal static async ValueTask<TenantCommand> CreateAsync(StoreContext store, Guid? tenantId, string sql, CancellationToken cancellationToken,
-        bool operatorMode = false)
+        bool operatorMode = false, string? scopeSql = null)
     {
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var batch = new NpgsqlBatch(connection);
-        var scope = new NpgsqlBatchCommand(Scope(operatorMode));
+        var scope = new NpgsqlBatchCommand(scopeSql ?? Scope(operatorMode));
         AddScope(scope.Parameters, store, tenantId);
         batch.BatchCommands.Add(scope);
         var statement = new NpgsqlBatchCommand(store.Sql(sql));
         batch.BatchCommands.Add(statement);
         return new TenantCommand(connection, batch, statement);
     }
+
+    /// <summary>The scope statement's parameters ($1 role and $2 tenant are set).</summary>
+    public NpgsqlParameterCollection ScopeParameters => _batch.BatchCommands[0].Parameters;
 
     /// <summary>The statement's positional parameters ($1, $2, …).</summary>
     public NpgsqlParameterCollection Parameters => _statement.Parameters;
@@ -98,10 +106,14 @@ internal sealed class TenantCommand : IAsyncDisposable
     }
 
     /// <summary>Runs the batch; maps every row of the statement's result.</summary>
-    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    public Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken) =>
+        ReadListAsync(map, 0, cancellationToken);
+
+    /// <summary>Runs the batch; maps every row of the statement's result (<paramref name="capacity"/> expected).</summary>
+    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken)
     {
         await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
+        var list = new List<T>(capacity);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             list.Add(map(reader));
         return list;

@@ -5,15 +5,7 @@ namespace ChatStore.Tests.Conversations;
 /// <summary>Statements run as the database owner (row-level security does not apply), to arrange state a test needs.</summary>
 internal static class Owner
 {
-    public static async Task<int> ExecuteAsync(string sql, params object[] args)
-    {
-        await TestStore.ClientAsync();
-        await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
-        return await cmd.ExecuteNonQueryAsync();
-    }
+    public static Task<int> ExecuteAsync(string sql, params object[] args) => TestStore.ExecuteAsync(sql, args);
 
     /// <summary>Appends a message to a conversation the way the messages feature does (next seq, counters, activity).</summary>
     public static Task AddMessageAsync(Guid conversationId, string role, string content, string status = "complete", string citations = "[]") =>

@@ -49,15 +49,7 @@ public static class MessageTestData
         return (reader.GetInt64(0), reader.GetInt32(1));
     }
 
-    public static async Task ExecuteAsync(string sql, params object[] args)
-    {
-        await TestStore.ClientAsync();
-        await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public static Task ExecuteAsync(string sql, params object[] args) => TestStore.ExecuteAsync(sql, args);
 
     /// <summary>A second client over the shared database with other limits.</summary>
     public static async Task<ChatStoreClient> ClientWithLimitsAsync(ChatStoreLimits limits)

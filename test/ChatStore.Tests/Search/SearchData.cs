@@ -68,15 +68,7 @@ public static class SearchData
         return [.. ids];
     }
 
-    public static async Task ExecAsync(string sql, params object[] args)
-    {
-        await TestStore.ClientAsync();
-        await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public static Task ExecAsync(string sql, params object[] args) => TestStore.ExecuteAsync(sql, args);
 
     static Task<T> ScalarAsync<T>(string sql, params object[] args) => TestStore.ScalarAsync<T>(sql, args);
 
