@@ -31,7 +31,7 @@ public sealed partial class Migrator
     /// <summary>
     /// Compares the live catalog with what the applied migrations define: tables, columns and types,
     /// constraints, indexes and their validity, triggers, row-level security (enabled and forced)
-    /// with its policies, functions, the vector extension and the application role; also reports
+    /// with its policies, functions, the extensions and the application role; also reports
     /// edited and missing migration files. The expected side is built by running the applied
     /// migrations into a scratch schema inside a transaction that is rolled back.
     /// </summary>
@@ -48,8 +48,9 @@ public sealed partial class Migrator
         }
 
         await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        if (!await ScalarAsync<bool>(conn, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')", cancellationToken).ConfigureAwait(false))
-            differences.Add(new("extension", "vector", "installed", null));
+        foreach (var (extension, _) in Extensions)
+            if (!await ExtensionExistsAsync(conn, extension, cancellationToken).ConfigureAwait(false))
+                differences.Add(new("extension", extension, "installed", null));
         if (AppRole is not null)
         {
             await using var role = new NpgsqlCommand("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1", conn);

@@ -53,7 +53,7 @@ public sealed partial class Migrator
     public IReadOnlyList<MigrationSource> Sources { get; }
 
     /// <summary>
-    /// Creates the schema, the vector extension, the application role and the history table when
+    /// Creates the schema, the extensions (pgvector, btree_gin), the application role and the history table when
     /// missing, then applies every pending migration. Safe to run any number of times; when the
     /// schema is already up to date it changes nothing and says so.
     /// </summary>
@@ -292,7 +292,17 @@ public sealed partial class Migrator
         }
     }
 
-    /// <summary>Schema, extension, role and history table. Returns true when anything was created.</summary>
+    /// <summary>
+    /// The extensions the schema needs: pgvector for embeddings, and btree_gin so that full-text indexes
+    /// can lead with tenant_id (one GIN scan finds a tenant's matches; see migration 0011). Both are
+    /// database-wide, created once and never dropped by a rollback.
+    /// </summary>
+    static readonly (string Name, string What)[] Extensions = [("vector", "pgvector"), ("btree_gin", "PostgreSQL contrib")];
+
+    static Task<bool> ExtensionExistsAsync(NpgsqlConnection conn, string extension, CancellationToken cancellationToken) =>
+        ScalarAsync<bool>(conn, $"SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = '{extension}')", cancellationToken);
+
+    /// <summary>Schema, extensions, role and history table. Returns true when anything was created.</summary>
     async Task<bool> EnsureFoundationAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
     {
         var created = false;
@@ -301,17 +311,19 @@ public sealed partial class Migrator
             await ExecuteAsync(conn, $"CREATE SCHEMA {QuotedSchema}", cancellationToken).ConfigureAwait(false);
             created = true;
         }
-        if (!await ScalarAsync<bool>(conn, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')", cancellationToken).ConfigureAwait(false))
+        foreach (var (extension, what) in Extensions)
         {
+            if (await ExtensionExistsAsync(conn, extension, cancellationToken).ConfigureAwait(false))
+                continue;
             await using var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(conn, $"SELECT pg_advisory_xact_lock({LockClass}, 0)", cancellationToken).ConfigureAwait(false);
             try
             {
-                await ExecuteAsync(conn, "CREATE EXTENSION IF NOT EXISTS vector", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(conn, $"CREATE EXTENSION IF NOT EXISTS {extension}", cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedFile or PostgresErrorCodes.FeatureNotSupported)
             {
-                throw new ChatStoreConfigurationException($"The pgvector extension is not installed on the PostgreSQL server ({e.MessageText}). Run scripts/setup.sh on the database host, or install pgvector for your PostgreSQL version.", e);
+                throw new ChatStoreConfigurationException($"The {extension} extension ({what}) is not installed on the PostgreSQL server ({e.MessageText}). Run scripts/setup.sh on the database host, or install it for your PostgreSQL version.", e);
             }
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             await conn.ReloadTypesAsync(cancellationToken).ConfigureAwait(false);

@@ -136,7 +136,7 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
             {
                 var plan = await ExplainAsync(sql, args, generic);
                 AssertIndexed(plan);
-                var nodes = Nodes(plan).ToList();
+                var nodes = Plans.Nodes(plan).ToList();
                 var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_conversation_seq_key");
                 // At most the page (plus the deleted messages in the window, none here), whatever the plan's shape.
                 Assert.True(scan.GetProperty("Actual Rows").GetDouble() <= 51, plan.ToString());
@@ -163,7 +163,7 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
         {
             var plan = await ExplainAsync(MessageStore.AppendSql, args, generic);
             AssertIndexed(plan);
-            Assert.Equal(1, Nodes(plan).Count(n => n.GetProperty("Node Type").GetString() == "ModifyTable"
+            Assert.Equal(1, Plans.Nodes(plan).Count(n => n.GetProperty("Node Type").GetString() == "ModifyTable"
                 && n.GetProperty("Relation Name").GetString() == "messages" && n.GetProperty("Actual Rows").GetDouble() == 1));
         }
     }
@@ -192,7 +192,7 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
 
     static void AssertIndexed(JsonElement plan)
     {
-        foreach (var node in Nodes(plan))
+        foreach (var node in Plans.Nodes(plan))
         {
             // Branches that did not run (an idempotency lookup without a key, a document check without documents) cost nothing.
             if (node.TryGetProperty("Actual Loops", out var loops) && loops.GetDouble() == 0)
@@ -227,14 +227,5 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
         await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE stmt ({values})", conn, tx);
         var json = (string)(await explain.ExecuteScalarAsync())!;
         return JsonDocument.Parse(json).RootElement[0].GetProperty("Plan").Clone();
-    }
-
-    static IEnumerable<JsonElement> Nodes(JsonElement node)
-    {
-        yield return node;
-        if (node.TryGetProperty("Plans", out var children))
-            foreach (var child in children.EnumerateArray())
-                foreach (var n in Nodes(child))
-                    yield return n;
     }
 }

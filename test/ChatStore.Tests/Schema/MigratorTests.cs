@@ -22,7 +22,7 @@ public sealed class MigratorTests : SchemaTestBase
         var status = await migrator.StatusAsync();
         Assert.True(status.UpToDate);
         Assert.Equal(LatestVersion, status.CurrentVersion);
-        Assert.True(await ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')"));
+        Assert.True(await ScalarAsync<bool>("SELECT count(*) = 2 FROM pg_extension WHERE extname IN ('vector', 'btree_gin')"));
         Assert.False(await ScalarAsync<bool>("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'chatstore_app'"));
     }
 
@@ -121,7 +121,7 @@ public sealed class MigratorTests : SchemaTestBase
         await migrator.InitAsync();
         Assert.Empty((await migrator.VerifyAsync()).Differences);
 
-        await ExecuteAsync("DROP INDEX public.messages_search_idx");
+        await ExecuteAsync("DROP INDEX public.messages_tenant_search_idx");
         await ExecuteAsync("ALTER TABLE public.memories ADD COLUMN mood text");
         await ExecuteAsync("ALTER TABLE public.reminders DISABLE ROW LEVEL SECURITY");
         await ExecuteAsync("DROP POLICY tenant_isolation ON public.sessions");
@@ -130,7 +130,7 @@ public sealed class MigratorTests : SchemaTestBase
         var report = await migrator.VerifyAsync();
         Assert.False(report.Ok);
         var text = report.Differences.Select(d => d.ToString()).ToList();
-        Assert.Contains(report.Differences, d => d is { Kind: "index", Object: "messages.messages_search_idx", Actual: null });
+        Assert.Contains(report.Differences, d => d is { Kind: "index", Object: "messages.messages_tenant_search_idx", Actual: null });
         Assert.Contains(report.Differences, d => d is { Kind: "column", Object: "memories.mood", Expected: null });
         Assert.Contains(report.Differences, d => d.Kind == "table" && d.Object == "reminders" && d.Actual!.Contains("rls=f ", StringComparison.Ordinal));
         Assert.Contains(report.Differences, d => d is { Kind: "policy", Object: "sessions.tenant_isolation", Actual: null });

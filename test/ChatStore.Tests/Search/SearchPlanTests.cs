@@ -1,0 +1,71 @@
+using System.Text.Json;
+using ChatStore.Search;
+using Npgsql;
+
+namespace ChatStore.Tests.Search;
+
+/// <summary>
+/// Full-text search finds one tenant's matches through one GIN index that leads with tenant_id: when
+/// another tenant uses the same word thousands of times, the index scan still returns the tenant's few
+/// rows, and the tenant's other messages are never read.
+/// </summary>
+public sealed class SearchPlanTests
+{
+    const int Filler = 4000;
+
+    [Fact]
+    public async Task A_rare_word_is_found_among_the_tenants_own_matches_only()
+    {
+        var (_, scope, tenant) = await TestStore.NewTenantAsync();
+        var (_, _, other) = await TestStore.NewTenantAsync();
+        // Tenant: 4,000 messages, 5 with the word. The other tenant: 4,000 messages, all with the word.
+        foreach (var (t, every) in new[] { (tenant.Id, Filler / 5), (other.Id, 1) })
+        {
+            var user = await SearchData.UserAsync(t);
+            var conversation = await SearchData.ConversationAsync(t, user);
+            await TestStore.ExecuteAsync("""
+                INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+                SELECT gen_random_uuid(), $1, $2, $3, g, 'user', CASE WHEN g % $5 = 0 THEN 'about zanzibar ' ELSE 'filler text ' END || g
+                  FROM generate_series(1, $4) AS g
+                """, t, conversation, user, Filler, every);
+        }
+        await TestStore.ExecuteAsync("ANALYZE messages");
+
+        var found = await scope.Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message] });
+        Assert.Equal(5, found.Items.Count);
+
+        var plan = await ExplainAsync(tenant.Id, "zanzibar");
+        var nodes = Plans.Nodes(plan).ToList();
+        Assert.DoesNotContain(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() != "messages_tenant_search_idx"
+            && n.GetProperty("Relation Name").GetString() == "messages");
+        Assert.DoesNotContain(nodes, n => n.GetProperty("Node Type").GetString() is "Seq Scan" or "BitmapAnd");
+        var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_tenant_search_idx");
+        Assert.Equal(5, scan.GetProperty("Actual Rows").GetDouble());
+    }
+
+    // EXPLAIN ANALYZE of the single-kind full-text statement as the application role in the tenant, with the
+    // parameters the store binds (text, limit, snippet options). Rolled back.
+    static async Task<JsonElement> ExplainAsync(Guid tenantId, string text)
+    {
+        var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(SearchKind.Message),
+            SearchStatements.Has.None, default, default, 0, default);
+        var sql = SearchStatements.For(shape).Sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
+        await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
+        await conn.OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var set = new NpgsqlCommand("""
+            SELECT set_config('role', 'chatstore_app', true), set_config('chatstore.tenant_id', $1, true),
+                   set_config('chatstore.search_language', 'english', true)
+            """, conn, tx))
+        {
+            set.Parameters.Add(new() { Value = tenantId.ToString() });
+            await set.ExecuteNonQueryAsync();
+        }
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, conn, tx);
+        explain.Parameters.Add(new() { Value = text });
+        explain.Parameters.Add(new() { Value = 21 });
+        explain.Parameters.Add(new() { Value = "StartSel=<b>, StopSel=</b>" });
+        var json = (string)(await explain.ExecuteScalarAsync())!;
+        return JsonDocument.Parse(json).RootElement[0].GetProperty("Plan").Clone();
+    }
+}
