@@ -109,9 +109,17 @@ try
             machine["calibration"] = calibration;
             Log.Info($"calibration: {calibration}");
         }
+        // CPU steal: on a shared virtual machine, the time the hypervisor gave to other guests.
+        var cpuAtStart = Machine.CpuTimes();
+        var steal = new List<string>();
         foreach (var s in scenarios.Where(s => options.Runs(s.Id)))
+        {
+            var before = Machine.CpuTimes();
             await s.RunAsync(ctx);
+            steal.Add(FormattableString.Invariant($"{s.Id} {Machine.StealPercent(before, Machine.CpuTimes()):F0}%"));
+        }
         machine["load average at end"] = Machine.LoadAverage();
+        machine["CPU steal during the scenarios"] = FormattableString.Invariant($"{Machine.StealPercent(cpuAtStart, Machine.CpuTimes()):F0}% ({string.Join(", ", steal)})");
         machine["wall time"] = $"{total.Elapsed.TotalSeconds:F0} s";
 
         Report.Console(ctx.Results);

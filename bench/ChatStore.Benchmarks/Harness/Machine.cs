@@ -34,6 +34,24 @@ public static partial class Machine
         return info;
     }
 
+    /// <summary>
+    /// The machine's CPU time so far (all CPUs, in clock ticks) and the part of it the hypervisor gave to
+    /// other guests (steal), from /proc/stat; zeros where there is none.
+    /// </summary>
+    public static (long Steal, long Total) CpuTimes()
+    {
+        if (!File.Exists("/proc/stat"))
+            return (0, 0);
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        // user nice system idle iowait irq softirq steal (guest time is already in user).
+        return (fields.Length > 7 ? fields[7] : 0, fields.Take(8).Sum());
+    }
+
+    /// <summary>The share of CPU time stolen between two <see cref="CpuTimes"/> readings, as a percentage.</summary>
+    public static double StealPercent((long Steal, long Total) from, (long Steal, long Total) to) =>
+        to.Total > from.Total ? 100.0 * (to.Steal - from.Steal) / (to.Total - from.Total) : 0;
+
     public static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     static string CpuModel()

@@ -109,6 +109,24 @@ public static class Report
             if (b.Recall is double rb && c?.Recall is double rc)
                 checks.Add(new($"{name}: recall B = C", $"{rb:F3} vs {rc:F3}", Math.Abs(rb - rc) < 0.005));
         }
+        // The HTTP service's targets: at most 0.3 ms added at the median to an append and a history; holds the
+        // mixed load with p99 under 25 ms.
+        foreach (var @case in new[] { "append (1)", "history, last 50 (2)" })
+        {
+            var lib = Find("7 ", @case, "lib");
+            var http = Find("7 ", @case, "http");
+            if (lib is not null && http is not null)
+            {
+                var added = http.Percentile(50) - lib.Percentile(50);
+                checks.Add(new($"7 http {@case}: HTTP adds ≤ 0.3 ms at the median", $"+{added:F2} ms", added <= 0.3));
+            }
+        }
+        foreach (var mixed in cells.Where(c => c.Scenario.StartsWith("7 ", StringComparison.Ordinal) && c.Case.StartsWith("mixed", StringComparison.Ordinal) && c.Impl == "http"))
+        {
+            checks.Add(new($"7 http {mixed.Case}: holds ≥ 0.95 × {Scenarios.HttpScenario.MixedRate:N0}/s", $"{mixed.OpsPerSecond:N0}/s",
+                mixed.OpsPerSecond >= 0.95 * Scenarios.HttpScenario.MixedRate));
+            checks.Add(new($"7 http {mixed.Case}: p99 < 25 ms", $"{mixed.Percentile(99):F1} ms", mixed.Percentile(99) < 25));
+        }
         foreach (var conc in new[] { "c=1", "c=4" })
         {
             var shortCell = Find("1 ", $"length 10, {conc}", "B");

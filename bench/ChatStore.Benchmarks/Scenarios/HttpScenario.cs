@@ -29,13 +29,18 @@ public sealed class HttpScenario : IScenario
     sealed class Server : IAsyncDisposable
     {
         public required WebApplication App { get; init; }
+        public required SocketsHttpHandler Handler { get; init; }
         public required HttpClient Http { get; init; }
+        /// <summary>A client with the search tenant's key, for the mixed load.</summary>
+        public required HttpClient SearchTenantHttp { get; init; }
         public string? AppendRoute { get; init; }
         public string? HistoryRoute { get; init; }
 
         public async ValueTask DisposeAsync()
         {
             Http.Dispose();
+            SearchTenantHttp.Dispose();
+            Handler.Dispose();
             await App.StopAsync();
             await App.DisposeAsync();
         }
@@ -57,8 +62,15 @@ public sealed class HttpScenario : IScenario
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var key = await ctx.Client.Tenants.CreateApiKeyAsync(ctx.Tenant(tenant), "bench");
-        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { BaseAddress = new Uri(address) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Secret);
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        HttpClient Client(string secret)
+        {
+            var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = new Uri(address) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+            return client;
+        }
+        var http = Client(key.Secret);
+        var searchKey = await ctx.Client.Tenants.CreateApiKeyAsync(ctx.Tenant(ctx.Manifest.SearchTenant), "bench");
 
         // The messages routes, when this server has them (they are being added on another branch).
         var routes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
@@ -68,7 +80,7 @@ public sealed class HttpScenario : IScenario
             && r.Pattern.Contains("conversations/{", StringComparison.Ordinal) && r.Pattern.TrimEnd('/').EndsWith("/messages", StringComparison.Ordinal)).Pattern;
         static string? Template(string? pattern) => pattern is null ? null
             : System.Text.RegularExpressions.Regex.Replace(pattern, "\\{[^}]*\\}", "{0}");
-        return new Server { App = app, Http = http, AppendRoute = Template(Find("POST")), HistoryRoute = Template(Find("GET")) };
+        return new Server { App = app, Handler = handler, Http = http, SearchTenantHttp = Client(searchKey.Secret), AppendRoute = Template(Find("POST")), HistoryRoute = Template(Find("GET")) };
     }
 
     public async Task RunAsync(BenchContext ctx)
@@ -112,12 +124,64 @@ public sealed class HttpScenario : IScenario
                 Lib(i => scope.Messages.HistoryAsync(regular[i % regular.Length].Id)),
                 Http(i => GetJsonAsync(server.Http, string.Format(System.Globalization.CultureInfo.InvariantCulture, server.HistoryRoute, regular[i % regular.Length].Id) + "?limit=50")),
             ], 1, ctx.Timing));
+            foreach (var terms in new[] { "rare", "mid" })
+                await MixedAsync(ctx, server, terms);
         }
         catch (HttpRequestException e)
         {
             ctx.Notes.Add($"7 http: the messages routes ({server.AppendRoute}, {server.HistoryRoute}) did not take the requests this harness sends ({e.Message}); only the user read was measured.");
         }
     }
+
+    /// <summary>The HTTP service's load target: requests in scenario 8's mix.</summary>
+    public const double MixedRate = 1000;
+
+    /// <summary>
+    /// Scenario 8's mix (70% history, 20% append, 10% full text of a word of class <paramref name="terms"/>) in
+    /// the search tenant, open loop at <see cref="MixedRate"/> requests/s, over HTTP and, alternating with it, on the library.
+    /// </summary>
+    async Task MixedAsync(BenchContext ctx, Server server, string terms)
+    {
+        var impls = MixedImplementations(ctx, server, terms);
+        var @case = FormattableString.Invariant($"mixed, {terms} words, {MixedRate:N0}/s offered");
+        var cells = impls.Select(i => new Cell { Scenario = Id, Case = @case, Impl = i.Name, Label = i.Label, Concurrency = 0 }).ToList();
+        var (seconds, repeats) = ctx.Options.Quick ? (2.0, 1) : (10.0, 2);
+        foreach (var impl in impls)
+            await MixedScenario.OpenLoopAsync(impl.Op, null, MixedRate, 1.0, 4_000_000);
+        for (var r = 0; r < repeats; r++)
+            for (var k = 0; k < impls.Length; k++)
+            {
+                var i = (k + r) % impls.Length;
+                await MixedScenario.OpenLoopAsync(impls[i].Op, cells[i], MixedRate, seconds, 5_000_000 + r * 100_000);
+            }
+        Log.Info($"{Id} mixed: " + string.Join("  ", cells.Select(c => FormattableString.Invariant($"{c.Impl} {c.OpsPerSecond:N0}/s p99 {c.Percentile(99):F1} ms"))));
+        ctx.Results.AddRange(cells);
+    }
+
+    static (string Name, string Label, Func<int, Task> Op)[] MixedImplementations(BenchContext ctx, Server server, string termClass)
+    {
+        var m = ctx.Manifest;
+        var conversations = m.Regular.Where(c => c.Tenant == m.SearchTenant).ToArray();
+        var zipf = new ZipfPicker(conversations.Length);
+        var terms = m.Terms[termClass];
+        var scope = ctx.Scope(m.SearchTenant);
+        var http = server.SearchTenantHttp;
+        string Path(string route, ConversationRef c) => string.Format(System.Globalization.CultureInfo.InvariantCulture, route, c.Id);
+        return
+        [
+            ("lib", "library call", MixedScenario.Mix(m, conversations, zipf, terms,
+                c => scope.Messages.HistoryAsync(c.Id),
+                (c, t) => scope.Messages.AppendAsync(c.Id, new NewMessage { Role = MessageRole.User, Content = t }),
+                t => LibrarySearch.FullTextAsync(scope, t))),
+            ("http", "HTTP (Kestrel, loopback)", MixedScenario.Mix(m, conversations, zipf, terms,
+                c => GetJsonAsync(http, Path(server.HistoryRoute!, c) + "?limit=50"),
+                (c, t) => PostJsonAsync(http, Path(server.AppendRoute!, c), new { role = MessageRole.User, content = t }),
+                t => SearchAsync(http, t))),
+        ];
+    }
+
+    static Task<JsonElement> SearchAsync(HttpClient http, string text) =>
+        PostJsonAsync(http, "/v1/search/full-text", new { text, kinds = new[] { "message" }, limit = 20 });
 
     static async Task GetJsonAsync(HttpClient http, string path)
     {
@@ -127,12 +191,13 @@ public sealed class HttpScenario : IScenario
         using var json = await JsonDocument.ParseAsync(body);
     }
 
-    static async Task PostJsonAsync(HttpClient http, string path, object payload)
+    static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, object payload)
     {
         using var response = await http.PostAsJsonAsync(path, payload);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         using var json = await JsonDocument.ParseAsync(body);
+        return json.RootElement.Clone();
     }
 
     public async Task SmokeAsync(BenchContext ctx)
@@ -148,5 +213,18 @@ public sealed class HttpScenario : IScenario
                  $"{json.GetProperty("id").GetGuid()} {json.GetProperty("email").GetString()} {json.GetProperty("name").GetString()} {json.GetProperty("role").GetString()}"],
                 ["library", "http"]);
         }
+        var m = ctx.Manifest;
+        foreach (var term in m.Terms["mid"].Take(2))
+        {
+            var lib = await LibrarySearch.FullTextAsync(ctx.Scope(m.SearchTenant), term.Term);
+            var json = await SearchAsync(server.SearchTenantHttp, term.Term);
+            Smoke.AllEqual($"7 http full text '{term.Term}'",
+                [string.Join(",", lib.Items.Select(h => h.Id)), string.Join(",", json.GetProperty("items").EnumerateArray().Select(h => h.GetProperty("id").GetGuid()))],
+                ["library", "http"]);
+        }
+        // The mixed load's requests, briefly: every one must succeed.
+        if (server.AppendRoute is not null && server.HistoryRoute is not null)
+            foreach (var impl in MixedImplementations(ctx, server, "mid"))
+                await MixedScenario.OpenLoopAsync(impl.Op, null, 20, 1.0, 6_000_000);
     }
 }

@@ -42,15 +42,8 @@ public sealed class MixedScenario : IScenario
     static (string Name, string Label, Func<int, Task> Op)[] Implementations(BenchContext ctx, ZipfPicker zipf, TermRef[] terms, Guid searchTenant)
     {
         var m = ctx.Manifest;
-        Func<int, Task> Mix(Func<ConversationRef, Task> history, Func<ConversationRef, string, Task> append, Func<string, Task> search) => i =>
-        {
-            var rng = Rng.For(11, "mixed", i);
-            var roll = rng.NextDouble();
-            var conversation = m.Regular[zipf.Next(ref rng)];
-            return roll < 0.7 ? history(conversation)
-                : roll < 0.9 ? append(conversation, m.Texts[i % m.Texts.Length])
-                : search(terms[i % terms.Length].Term);
-        };
+        Func<int, Task> Mix(Func<ConversationRef, Task> history, Func<ConversationRef, string, Task> append, Func<string, Task> search) =>
+            MixedScenario.Mix(m, m.Regular, zipf, terms, history, append, search);
         return new (string Name, string Label, Func<int, Task> Op)[]
         {
             ("A", "A raw Npgsql", Mix(c => ctx.Raw.HistoryAsync(ctx.Tenant(c.Tenant), c.Id, 50), (c, t) => ctx.Raw.AppendAsync(ctx.Tenant(c.Tenant), c.Id, MessageRole.User, t),
@@ -61,6 +54,21 @@ public sealed class MixedScenario : IScenario
                 t => ctx.Ef.FullTextAsync(searchTenant, t))),
         };
     }
+
+    /// <summary>
+    /// The mix: operation <c>i</c> is, by a roll seeded with <c>i</c>, a history of the last 50 (70%), an append
+    /// (20%) or a full-text search of one of <paramref name="terms"/> (10%), on a Zipf-chosen conversation.
+    /// </summary>
+    public static Func<int, Task> Mix(Manifest m, ConversationRef[] conversations, ZipfPicker zipf, TermRef[] terms,
+        Func<ConversationRef, Task> history, Func<ConversationRef, string, Task> append, Func<string, Task> search) => i =>
+    {
+        var rng = Rng.For(11, "mixed", i);
+        var roll = rng.NextDouble();
+        var conversation = conversations[zipf.Next(ref rng)];
+        return roll < 0.7 ? history(conversation)
+            : roll < 0.9 ? append(conversation, m.Texts[i % m.Texts.Length])
+            : search(terms[i % terms.Length].Term);
+    };
 
     /// <summary>Half the weakest implementation's capacity for this mix, from the closed-loop results at concurrency 4.</summary>
     static double Rate(BenchContext ctx)
@@ -79,7 +87,8 @@ public sealed class MixedScenario : IScenario
         return capacities.Count == 0 ? 50 : Math.Max(5, Math.Round(capacities.Min() / 2));
     }
 
-    static async Task OpenLoopAsync(Func<int, Task> op, Cell? cell, double rate, double seconds, int seed)
+    /// <summary>Runs <paramref name="op"/> at <paramref name="rate"/> per second for <paramref name="seconds"/>, open loop; records into <paramref name="cell"/> when given.</summary>
+    public static async Task OpenLoopAsync(Func<int, Task> op, Cell? cell, double rate, double seconds, int seed)
     {
         var interval = System.Diagnostics.Stopwatch.Frequency / rate;
         var count = (int)(rate * seconds);

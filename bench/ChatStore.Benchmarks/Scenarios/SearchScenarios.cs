@@ -8,34 +8,43 @@ namespace ChatStore.Benchmarks.Scenarios;
 /// <summary>
 /// (B) ChatStore's search API asked the question the raw and EF Core peers answer: a tenant's messages
 /// (full text) or memories (kNN, hybrid), with the peers' pgvector settings (index scans, ef_search 100)
-/// so the three return the same results.
+/// so the three return the same results. Timed runs use the library's own results; the smoke test turns
+/// them into the peers' records (<c>AsPeerHits</c>) to compare.
 /// </summary>
 public static class LibrarySearch
 {
-    public static async Task<List<TextHit>> FullTextAsync(TenantScope scope, string text)
-    {
-        var page = await scope.Search.FullTextAsync(new SearchQuery { Text = text, Kinds = [SearchKind.Message], Limit = 20 });
-        return page.Items.Select(h => new TextHit(h.Id, h.UserId, h.ConversationId!.Value, h.Role!, h.Status!, h.CreatedAt, h.Rank, h.Snippet)).ToList();
-    }
+    public static Task<Page<SearchHit>> FullTextAsync(TenantScope scope, string text) =>
+        scope.Search.FullTextAsync(new SearchQuery { Text = text, Kinds = [SearchKind.Message], Limit = 20 });
 
-    public static async Task<List<KnnHit>> KnnAsync(BenchContext ctx, TenantScope scope, float[] vector, Guid? user, int k)
-    {
-        var hits = await scope.Search.VectorAsync(new VectorSearchQuery
+    public static Task<IReadOnlyList<VectorHit>> KnnAsync(BenchContext ctx, TenantScope scope, float[] vector, Guid? user, int k) =>
+        scope.Search.VectorAsync(new VectorSearchQuery
         {
             Space = ctx.Space, Vector = vector, UserId = user, Kinds = [SearchKind.Memory], K = k,
             EfSearch = SearchSql.EfSearch,
         });
-        return hits.Select(h => new KnnHit(h.Id, h.Distance)).ToList();
-    }
 
-    public static async Task<List<FusedHit>> HybridAsync(BenchContext ctx, TenantScope scope, string text, float[] vector, int candidates, int rrfK, int limit)
-    {
-        var hits = await scope.Search.HybridAsync(new HybridSearchQuery
+    public static Task<IReadOnlyList<HybridHit>> HybridAsync(BenchContext ctx, TenantScope scope, string text, float[] vector, int candidates, int rrfK, int limit) =>
+        scope.Search.HybridAsync(new HybridSearchQuery
         {
             Space = ctx.Space, Text = text, Vector = vector, Kinds = [SearchKind.Memory], Candidates = candidates, RrfK = rrfK, Limit = limit,
             EfSearch = SearchSql.EfSearch,
         });
-        return hits.Select(h => new FusedHit(h.Id, h.Score, h.FullTextRank, h.VectorRank, h.Snippet)).ToList();
+
+    public static List<TextHit> AsPeerHits(Page<SearchHit> page) =>
+        page.Items.Select(h => new TextHit(h.Id, h.UserId, h.ConversationId!.Value, h.Role!, h.Status!, h.CreatedAt, h.Rank, h.Snippet)).ToList();
+
+    public static List<KnnHit> AsPeerHits(IReadOnlyList<VectorHit> hits) => hits.Select(h => new KnnHit(h.Id, h.Distance)).ToList();
+
+    public static List<FusedHit> AsPeerHits(IReadOnlyList<HybridHit> hits) =>
+        hits.Select(h => new FusedHit(h.Id, h.Score, h.FullTextRank, h.VectorRank, h.Snippet)).ToList();
+
+    /// <summary>The ids of a result list, in order: what every implementation's timed kNN run hands to the recall count.</summary>
+    public static List<Guid> Ids<T>(IReadOnlyList<T> hits, Func<T, Guid> id)
+    {
+        var ids = new List<Guid>(hits.Count);
+        for (var i = 0; i < hits.Count; i++)
+            ids.Add(id(hits[i]));
+        return ids;
     }
 }
 
@@ -64,7 +73,7 @@ public sealed class FullTextScenario : IScenario
             var impls = new[]
             {
                 Make("A", "A raw SQL", async t => (await ctx.Raw.FullTextAsync(tenant, t)).Count),
-                Make("B", "B ChatStore", async t => (await LibrarySearch.FullTextAsync(scope, t)).Count),
+                Make("B", "B ChatStore", async t => (await LibrarySearch.FullTextAsync(scope, t)).Items.Count),
                 Make("C", "C EF Core", async t => (await ctx.Ef.FullTextAsync(tenant, t)).Count),
             };
             var docs = string.Join("/", terms.Select(t => t.Documents));
@@ -81,7 +90,7 @@ public sealed class FullTextScenario : IScenario
             foreach (var term in terms.Take(2))
             {
                 var a = await ctx.Raw.FullTextAsync(tenant, term.Term);
-                var b = await LibrarySearch.FullTextAsync(scope, term.Term);
+                var b = LibrarySearch.AsPeerHits(await LibrarySearch.FullTextAsync(scope, term.Term));
                 var c = await ctx.Ef.FullTextAsync(tenant, term.Term);
                 Smoke.Equal($"4 full text {cls} '{term.Term}' hits", Math.Min(20, term.Documents), a.Count);
                 Smoke.AllEqual($"4 full text {cls} '{term.Term}'", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(c)], ["A", "B", "C"]);
@@ -123,9 +132,9 @@ public sealed class KnnScenario : IScenario
             }
             var impls = new[]
             {
-                Make("A", "A raw SQL", async q => (await ctx.Raw.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
-                Make("B", "B ChatStore", async q => (await LibrarySearch.KnnAsync(ctx, scope, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
-                Make("C", "C EF Core", async q => (await ctx.Ef.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K)).ConvertAll(h => h.MemoryId)),
+                Make("A", "A raw SQL", async q => LibrarySearch.Ids(await ctx.Raw.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K), h => h.MemoryId)),
+                Make("B", "B ChatStore", async q => LibrarySearch.Ids(await LibrarySearch.KnnAsync(ctx, scope, q.Vector, cls.User, K), h => h.Id)),
+                Make("C", "C EF Core", async q => LibrarySearch.Ids(await ctx.Ef.KnnAsync(ctx.Search, tenant, q.Vector, cls.User, K), h => h.MemoryId)),
             };
             var cells = await Runner.RunAsync(Id, $"{cls.Name} ({cls.Rows:N0} rows)", impls, 1, ctx.Timing);
             foreach (var cell in cells)
@@ -153,7 +162,7 @@ public sealed class KnnScenario : IScenario
             foreach (var q in ctx.Queries.Take(10))
             {
                 var a = await ctx.Raw.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
-                var b = await LibrarySearch.KnnAsync(ctx, ctx.Scope(cls.Tenant), q.Vector, cls.User, K);
+                var b = LibrarySearch.AsPeerHits(await LibrarySearch.KnnAsync(ctx, ctx.Scope(cls.Tenant), q.Vector, cls.User, K));
                 var e = await ctx.Ef.KnnAsync(ctx.Search, ctx.Tenant(cls.Tenant), q.Vector, cls.User, K);
                 Smoke.Equal($"5 knn {cls.Name} q{q.Index} count", K, a.Count);
                 Smoke.AllEqual($"5 knn {cls.Name} q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(e)], ["A", "B", "C"]);
@@ -206,7 +215,7 @@ public sealed class HybridScenario : IScenario
         foreach (var q in ctx.Queries.Take(10))
         {
             var a = await ctx.Raw.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
-            var b = await LibrarySearch.HybridAsync(ctx, scope, q.Text, q.Vector, Candidates, RrfK, Limit);
+            var b = LibrarySearch.AsPeerHits(await LibrarySearch.HybridAsync(ctx, scope, q.Text, q.Vector, Candidates, RrfK, Limit));
             var c = await ctx.Ef.HybridAsync(ctx.Search, tenant, q.Text, q.Vector, Candidates, RrfK, Limit);
             Smoke.Equal($"6 hybrid q{q.Index} count", Limit, a.Count);
             Smoke.AllEqual($"6 hybrid q{q.Index}", [Smoke.Canonical(a), Smoke.Canonical(b), Smoke.Canonical(c)], ["A", "B", "C"]);
