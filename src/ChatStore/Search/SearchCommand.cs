@@ -94,9 +94,28 @@ internal sealed class SearchCommand : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Runs the batch and maps the search's rows (at most <paramref name="capacity"/> expected).</summary>
-    public Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken) =>
-        _command.ReadListAsync(map, capacity, cancellationToken);
+    /// <summary>
+    /// The size of the filtered vector set (up to the exact threshold) that an auto-mode statement reports in
+    /// its last column, read by <see cref="ReadListAsync"/>; 0 when no row was read.
+    /// </summary>
+    public long SetSize { get; private set; }
+
+    /// <summary>
+    /// Runs the batch and maps the search's rows (at most <paramref name="capacity"/> expected). When
+    /// <paramref name="setSizeColumn"/> is not negative, that column of each row is <see cref="SetSize"/>.
+    /// </summary>
+    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, int setSizeColumn, CancellationToken cancellationToken)
+    {
+        await using var reader = await _command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<T>(capacity);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (setSizeColumn >= 0)
+                SetSize = reader.GetInt64(setSizeColumn);
+            list.Add(map(reader));
+        }
+        return list;
+    }
 
     public ValueTask DisposeAsync() => _command.DisposeAsync();
 }

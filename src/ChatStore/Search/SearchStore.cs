@@ -73,13 +73,13 @@ namespace ChatStore.Search
             var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, filters.Kinds,
                 filters.Has | (roles is null ? 0 : Has.Roles) | (statuses is null ? 0 : Has.Statuses) | (afterId is null ? 0 : Has.Cursor),
                 VectorSearchMode.Auto, Guid.Empty, 0, default);
-            var items = await RunAsync(shape, null, text, (cmd, text) =>
+            var (items, _) = await RunAsync(shape, null, text, (filters, roles, statuses, limit, afterRank, afterId, headline), static (cmd, text, p) =>
             {
-                AddFilters(cmd, filters);
-                cmd.Add(Slot.Text, text).Add(Slot.Roles, roles).Add(Slot.Statuses, statuses)
-                   .Add(Slot.Limit, limit + 1).Add(Slot.CursorRank, afterRank.GetValueOrDefault()).Add(Slot.CursorId, afterId.GetValueOrDefault())
-                   .Add(Slot.Headline, headline);
-            }, MapText, limit + 1, language, cancellationToken).ConfigureAwait(false);
+                AddFilters(cmd, p.filters);
+                cmd.Add(Slot.Text, text).Add(Slot.Roles, p.roles).Add(Slot.Statuses, p.statuses)
+                   .Add(Slot.Limit, p.limit + 1).Add(Slot.CursorRank, p.afterRank.GetValueOrDefault()).Add(Slot.CursorId, p.afterId.GetValueOrDefault())
+                   .Add(Slot.Headline, p.headline);
+            }, MapText, -1, limit + 1, language, cancellationToken).ConfigureAwait(false);
             return Page.Of(items, limit, h => Cursor.Encode(BitConverter.SingleToInt32Bits(h.Rank), h.Id));
         }
 
@@ -100,14 +100,12 @@ namespace ChatStore.Search
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
-            long setSize = 0;
             await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode)), settings,
                 false, null, cancellationToken).ConfigureAwait(false);
             AddFilters(cmd, filters);
             cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
-            var hits = await cmd.ReadListAsync<VectorHit>(mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(9); return MapVector(r); } : MapVector, k, cancellationToken)
-                .ConfigureAwait(false);
-            Remember(query, filters, mode, threshold, setSize);
+            var hits = await cmd.ReadListAsync(MapVector, k, mode == VectorSearchMode.Auto ? 9 : -1, cancellationToken).ConfigureAwait(false);
+            Remember(query, filters, mode, threshold, cmd.SetSize);
             return hits;
         }
 
@@ -133,13 +131,13 @@ namespace ChatStore.Search
             text = QueryText(text, MaxQueryWords);
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
-            long setSize = 0;
-            var hits = await RunAsync<HybridHit>(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text, (cmd, text) =>
-            {
-                AddFilters(cmd, filters);
-                cmd.Add(Slot.Text, text).Add(Slot.Vector, vector).Add(Slot.K, candidates).Add(Slot.Threshold, threshold)
-                   .Add(Slot.Limit, limit).Add(Slot.Headline, headline).Add(Slot.RrfK, rrfK).Add(Slot.TextCandidates, candidates);
-            }, mode == VectorSearchMode.Auto ? r => { setSize = r.GetInt64(16); return MapHybrid(r); } : MapHybrid, limit, language, cancellationToken).ConfigureAwait(false);
+            var (hits, setSize) = await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text,
+                (filters, vector, candidates, threshold, limit, headline, rrfK), static (cmd, text, p) =>
+                {
+                    AddFilters(cmd, p.filters);
+                    cmd.Add(Slot.Text, text).Add(Slot.Vector, p.vector).Add(Slot.K, p.candidates).Add(Slot.Threshold, p.threshold)
+                       .Add(Slot.Limit, p.limit).Add(Slot.Headline, p.headline).Add(Slot.RrfK, p.rrfK).Add(Slot.TextCandidates, p.candidates);
+                }, MapHybrid, mode == VectorSearchMode.Auto ? 16 : -1, limit, language, cancellationToken).ConfigureAwait(false);
             Remember(query, filters, mode, threshold, setSize);
             return hits;
         }
@@ -241,7 +239,8 @@ namespace ChatStore.Search
         /// </summary>
         internal static string QueryText(string text, int max)
         {
-            var sb = new System.Text.StringBuilder(text.Length);
+            // Most queries pass unchanged: a builder is made only at the first character that changes.
+            System.Text.StringBuilder? sb = null;
             var words = 0;
             var inWord = false;
             var negated = false;
@@ -250,7 +249,7 @@ namespace ChatStore.Search
                 var c = text[i];
                 var letter = char.IsLetterOrDigit(text, i);
                 if (letter && !inWord && ++words > max)
-                    break;
+                    return (sb ?? new System.Text.StringBuilder(text, 0, i, i)).ToString();
                 inWord = letter;
                 if (letter)
                 {
@@ -258,14 +257,21 @@ namespace ChatStore.Search
                 }
                 else if (c == '-')
                 {
-                    if (negated) c = ' ';
+                    if (negated)
+                    {
+                        sb ??= new System.Text.StringBuilder(text, 0, i, text.Length);
+                        c = ' ';
+                    }
                     negated = true;
                 }
-                sb.Append(c);
+                sb?.Append(c);
                 if (char.IsHighSurrogate(c) && i + 1 < text.Length)
-                    sb.Append(text[++i]);
+                {
+                    i++;
+                    sb?.Append(text[i]);
+                }
             }
-            return sb.ToString();
+            return sb?.ToString() ?? text;
         }
 
         static readonly string DefaultHeadline = HeadlineOptions("<b>", "</b>");
@@ -289,16 +295,22 @@ namespace ChatStore.Search
         /// websearch_to_tsquery that <see cref="QueryText"/> does not foresee), runs it again with the
         /// text's plain words only, so no query text is ever an error.
         /// </summary>
-        async Task<List<T>> RunAsync<T>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, Action<SearchCommand, string> parameters,
-            Func<NpgsqlDataReader, T> map, int capacity, string? language, CancellationToken cancellationToken)
+        /// <remarks>
+        /// <paramref name="parameters"/> binds the slots after the text from <paramref name="state"/> (a static
+        /// lambda and a value tuple: no closure per query). Returns the rows and, when
+        /// <paramref name="setSizeColumn"/> is not negative, the set size the statement reported.
+        /// </remarks>
+        async Task<(List<T> Rows, long SetSize)> RunAsync<T, TState>(SearchStatements.Shape shape, SearchCommand.VectorSettings? settings, string text, TState state,
+            Action<SearchCommand, string, TState> parameters, Func<NpgsqlDataReader, T> map, int setSizeColumn, int capacity, string? language,
+            CancellationToken cancellationToken)
         {
             for (var retried = false; ; retried = true)
             {
                 await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(shape), settings, true, language, cancellationToken).ConfigureAwait(false);
-                parameters(cmd, text);
+                parameters(cmd, text, state);
                 try
                 {
-                    return await cmd.ReadListAsync(map, capacity, cancellationToken).ConfigureAwait(false);
+                    return (await cmd.ReadListAsync(map, capacity, setSizeColumn, cancellationToken).ConfigureAwait(false), cmd.SetSize);
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && language is not null)
                 {
