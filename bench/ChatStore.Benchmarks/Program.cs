@@ -104,7 +104,7 @@ try
         var machine = await Machine.DescribeAsync(runCs);
         machine["dataset"] = $"{options.Spec.Name}: {options.Spec.Messages:N0} messages, {options.Spec.Conversations:N0} conversations, {options.Spec.Memories:N0} memories × {options.Spec.Dimensions} dims ({dataset})";
         machine["timing"] = FormattableString.Invariant($"{options.Timing.Repeats} repeats of {options.Timing.SliceSeconds} s slices per implementation, rotating order, after a {options.Timing.WarmupSeconds} s warm-up");
-        if (await Machine.CalibrateAsync(options.PgBin, runCs, options.Quick ? 3 : 5) is { } calibration)
+        if (await Machine.CalibrateAsync(options.PgBin, runCs, options.Quick ? 2 : 5) is { } calibration)
         {
             machine["calibration"] = calibration;
             Log.Info($"calibration: {calibration}");

@@ -17,7 +17,7 @@ public sealed class MixedScenario : IScenario
     {
         var m = ctx.Manifest;
         var rate = ctx.Options.MixedRate ?? Rate(ctx);
-        var seconds = ctx.Options.Quick ? 3.0 : 10.0;
+        var seconds = ctx.Options.Quick ? 2.0 : 10.0;
         var searchTenant = ctx.Tenant(m.SearchTenant);
         var terms = m.Terms["mid"];
         var zipf = new ZipfPicker(m.Regular.Length);
