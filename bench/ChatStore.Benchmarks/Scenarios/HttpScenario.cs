@@ -141,23 +141,9 @@ public sealed class HttpScenario : IScenario
     /// Scenario 8's mix (70% history, 20% append, 10% full text of a word of class <paramref name="terms"/>) in
     /// the search tenant, open loop at <see cref="MixedRate"/> requests/s, over HTTP and, alternating with it, on the library.
     /// </summary>
-    async Task MixedAsync(BenchContext ctx, Server server, string terms)
-    {
-        var impls = MixedImplementations(ctx, server, terms);
-        var @case = FormattableString.Invariant($"mixed, {terms} words, {MixedRate:N0}/s offered");
-        var cells = impls.Select(i => new Cell { Scenario = Id, Case = @case, Impl = i.Name, Label = i.Label, Concurrency = 0 }).ToList();
-        var (seconds, repeats) = ctx.Options.Quick ? (2.0, 1) : (10.0, 2);
-        foreach (var impl in impls)
-            await MixedScenario.OpenLoopAsync(impl.Op, null, MixedRate, 1.0, 4_000_000);
-        for (var r = 0; r < repeats; r++)
-            for (var k = 0; k < impls.Length; k++)
-            {
-                var i = (k + r) % impls.Length;
-                await MixedScenario.OpenLoopAsync(impls[i].Op, cells[i], MixedRate, seconds, 5_000_000 + r * 100_000);
-            }
-        Log.Info($"{Id} mixed: " + string.Join("  ", cells.Select(c => FormattableString.Invariant($"{c.Impl} {c.OpsPerSecond:N0}/s p99 {c.Percentile(99):F1} ms"))));
-        ctx.Results.AddRange(cells);
-    }
+    Task MixedAsync(BenchContext ctx, Server server, string terms) =>
+        MixedScenario.MeasureAsync(ctx, Id, FormattableString.Invariant($"mixed, {terms} words, {MixedRate:N0}/s offered"), MixedImplementations(ctx, server, terms),
+            MixedRate, ctx.Options.Quick ? 2.0 : 10.0, ctx.Options.Quick ? 1 : 2, 4_000_000);
 
     static (string Name, string Label, Func<int, Task> Op)[] MixedImplementations(BenchContext ctx, Server server, string termClass)
     {

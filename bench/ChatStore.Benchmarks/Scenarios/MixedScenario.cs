@@ -24,18 +24,28 @@ public sealed class MixedScenario : IScenario
         ctx.Notes.Add(FormattableString.Invariant(
             $"8 mixed: {rate:F0} operations/s offered for {seconds} s per implementation and repeat (half the weakest implementation's closed-loop capacity for this mix, from scenarios 1, 2 and 4)."));
 
-        var impls = Implementations(ctx, zipf, terms, searchTenant);
-        var cells = impls.Select(i => new Cell { Scenario = Id, Case = FormattableString.Invariant($"{rate:F0}/s offered"), Impl = i.Name, Label = i.Label, Concurrency = 0 }).ToList();
+        await MeasureAsync(ctx, Id, FormattableString.Invariant($"{rate:F0}/s offered"), Implementations(ctx, zipf, terms, searchTenant),
+            rate, seconds, ctx.Options.Quick ? 2 : 3, 1_000_000);
+    }
+
+    /// <summary>
+    /// Measures each implementation's operation open loop at <paramref name="rate"/>: a 1 s warm-up each, then
+    /// <paramref name="repeats"/> slices of <paramref name="seconds"/> per implementation in rotating order. Operation
+    /// numbers start at <paramref name="seed"/> (warm-up) and <paramref name="seed"/> + 1,000,000 (slices).
+    /// </summary>
+    public static async Task MeasureAsync(BenchContext ctx, string scenario, string @case, (string Name, string Label, Func<int, Task> Op)[] impls,
+        double rate, double seconds, int repeats, int seed)
+    {
+        var cells = impls.Select(i => new Cell { Scenario = scenario, Case = @case, Impl = i.Name, Label = i.Label, Concurrency = 0 }).ToList();
         foreach (var impl in impls)
-            await OpenLoopAsync(impl.Op, null, rate, 1.0, 1_000_000);
-        var repeats = ctx.Options.Quick ? 2 : 3;
+            await OpenLoopAsync(impl.Op, null, rate, 1.0, seed);
         for (var r = 0; r < repeats; r++)
             for (var k = 0; k < impls.Length; k++)
             {
                 var i = (k + r) % impls.Length;
-                await OpenLoopAsync(impls[i].Op, cells[i], rate, seconds, 2_000_000 + r * 100_000);
+                await OpenLoopAsync(impls[i].Op, cells[i], rate, seconds, seed + 1_000_000 + r * 100_000);
             }
-        Log.Info($"{Id}: " + string.Join("  ", cells.Select(c => FormattableString.Invariant($"{c.Impl} {c.OpsPerSecond:N0}/s p99 {c.Percentile(99):F1} ms"))));
+        Log.Info($"{scenario} {@case}: " + string.Join("  ", cells.Select(c => FormattableString.Invariant($"{c.Impl} {c.OpsPerSecond:N0}/s p99 {c.Percentile(99):F1} ms"))));
         ctx.Results.AddRange(cells);
     }
 

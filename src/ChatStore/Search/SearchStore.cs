@@ -249,7 +249,7 @@ namespace ChatStore.Search
                 var c = text[i];
                 var letter = char.IsLetterOrDigit(text, i);
                 if (letter && !inWord && ++words > max)
-                    return (sb ?? new System.Text.StringBuilder(text, 0, i, i)).ToString();
+                    return sb?.ToString() ?? text[..i];
                 inWord = letter;
                 if (letter)
                 {

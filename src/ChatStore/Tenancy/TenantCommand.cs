@@ -106,14 +106,10 @@ internal sealed class TenantCommand : IAsyncDisposable
     }
 
     /// <summary>Runs the batch; maps every row of the statement's result.</summary>
-    public Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken) =>
-        ReadListAsync(map, 0, cancellationToken);
-
-    /// <summary>Runs the batch; maps every row of the statement's result (<paramref name="capacity"/> expected).</summary>
-    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, CancellationToken cancellationToken)
+    public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
         await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>(capacity);
+        var list = new List<T>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             list.Add(map(reader));
         return list;
