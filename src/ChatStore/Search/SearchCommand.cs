@@ -1,3 +1,4 @@
+using System.Numerics;
 using ChatStore.Tenancy;
 using Npgsql;
 using NpgsqlTypes;
@@ -47,12 +48,15 @@ internal sealed class SearchCommand : IAsyncDisposable
 
     readonly TenantCommand _command;
     readonly int _slots;
+    readonly int[]? _integers;
     int _next;
 
     SearchCommand(TenantCommand command, int slots)
     {
         _command = command;
         _slots = slots;
+        var integers = BitOperations.PopCount((uint)(slots & SearchStatements.IntegerSlots));
+        _integers = integers == 0 ? null : new int[integers];
     }
 
     /// <summary>Settings for the vector part of a query; null for full text only.</summary>
@@ -85,13 +89,29 @@ internal sealed class SearchCommand : IAsyncDisposable
     /// </summary>
     public SearchCommand Add<T>(SearchStatements.Slot slot, T value)
     {
+        if (Offer(slot, integer: false))
+            _command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = SearchStatements.TypeOf(slot) });
+        return this;
+    }
+
+    /// <summary>Binds an integer slot's value if the statement uses the slot: an element of the int[] parameter.</summary>
+    public SearchCommand Add(SearchStatements.Slot slot, int value)
+    {
+        if (Offer(slot, integer: true))
+            _integers![SearchStatements.IntegerIndex(_slots, 1 << (int)slot)] = value;
+        return this;
+    }
+
+    // Whether the statement uses the slot, checking the order it is offered in and that integer slots take ints.
+    bool Offer(SearchStatements.Slot slot, bool integer)
+    {
         var bit = 1 << (int)slot;
         if (bit < _next)
             throw new InvalidOperationException($"Search parameter {slot} was offered out of order.");
+        if (((SearchStatements.IntegerSlots & bit) != 0) != integer)
+            throw new InvalidOperationException($"Search parameter {slot} takes {(integer ? "a value that is not an int" : "an int")}.");
         _next = bit << 1;
-        if ((_slots & bit) != 0)
-            _command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value, NpgsqlDbType = SearchStatements.TypeOf(slot) });
-        return this;
+        return (_slots & bit) != 0;
     }
 
     /// <summary>
@@ -106,6 +126,8 @@ internal sealed class SearchCommand : IAsyncDisposable
     /// </summary>
     public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, int capacity, int setSizeColumn, CancellationToken cancellationToken)
     {
+        if (_integers is not null)
+            _command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = _integers });
         await using var reader = await _command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<T>(capacity);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -19,7 +19,9 @@ namespace ChatStore.Search;
 /// <remarks>
 /// Fragments name parameters by slot (<c>{user}</c>, <c>{text}</c>, …). Rendering numbers the slots the
 /// text uses in <see cref="Slot"/> order, and <see cref="SearchCommand.Add"/> binds the values offered in
-/// that order, skipping slots the statement does not use.
+/// that order, skipping slots the statement does not use. The integer slots (k, threshold, limit, …) are
+/// the elements of one int[] parameter after the others (<c>($n)[1]</c>, <c>($n)[2]</c>, …): each
+/// parameter object costs about 200 bytes, and a hybrid query has five integers.
 /// </remarks>
 internal static class SearchStatements
 {
@@ -46,19 +48,36 @@ internal static class SearchStatements
 
     public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)));
 
-    /// <summary>Replaces slot names by $1, $2, … in slot order, over the slots the text uses.</summary>
+    /// <summary>The integer slots, bound as one int[] parameter.</summary>
+    public const int IntegerSlots = 1 << (int)Slot.K | 1 << (int)Slot.Threshold | 1 << (int)Slot.Limit | 1 << (int)Slot.RrfK | 1 << (int)Slot.TextCandidates;
+
+    /// <summary>
+    /// Replaces slot names by $1, $2, … in slot order, over the slots the text uses; integer slots become
+    /// elements of the last parameter, in slot order.
+    /// </summary>
     static Rendered Number(string sql)
     {
         var used = 0;
         for (var s = 0; s < SlotNames.Length; s++)
             if (sql.Contains(SlotNames[s], StringComparison.Ordinal))
                 used |= 1 << s;
+        var others = used & ~IntegerSlots;
+        var integers = "$" + (BitOperations.PopCount((uint)others) + 1).ToString(CultureInfo.InvariantCulture);
         var sb = new StringBuilder(sql);
         for (var s = 0; s < SlotNames.Length; s++)
-            if ((used & (1 << s)) != 0)
-                sb.Replace(SlotNames[s], "$" + (BitOperations.PopCount((uint)(used & ((1 << s) - 1))) + 1).ToString(CultureInfo.InvariantCulture));
+        {
+            var bit = 1 << s;
+            if ((used & bit) == 0)
+                continue;
+            sb.Replace(SlotNames[s], (IntegerSlots & bit) != 0
+                ? string.Create(CultureInfo.InvariantCulture, $"({integers})[{IntegerIndex(used, bit) + 1}]")
+                : "$" + (BitOperations.PopCount((uint)(others & (bit - 1))) + 1).ToString(CultureInfo.InvariantCulture));
+        }
         return new Rendered(sb.ToString(), used);
     }
+
+    /// <summary>The index of an integer slot (<paramref name="bit"/>) in the int[] parameter of a statement that uses <paramref name="used"/>.</summary>
+    public static int IntegerIndex(int used, int bit) => BitOperations.PopCount((uint)(used & IntegerSlots & (bit - 1)));
 
     static bool In(int kinds, SearchKind kind) => (kinds & KindBit(kind)) != 0;
 
