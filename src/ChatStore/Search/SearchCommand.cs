@@ -48,15 +48,16 @@ internal sealed class SearchCommand : IAsyncDisposable
 
     readonly TenantCommand _command;
     readonly int _slots;
+    readonly int _packed;
     readonly int[]? _integers;
     int _next;
 
-    SearchCommand(TenantCommand command, int slots)
+    SearchCommand(TenantCommand command, SearchStatements.Rendered statement)
     {
         _command = command;
-        _slots = slots;
-        var integers = BitOperations.PopCount((uint)(slots & SearchStatements.IntegerSlots));
-        _integers = integers == 0 ? null : new int[integers];
+        _slots = statement.Slots;
+        _packed = statement.Packed;
+        _integers = _packed == 0 ? null : new int[BitOperations.PopCount((uint)_packed)];
     }
 
     /// <summary>Settings for the vector part of a query; null for full text only.</summary>
@@ -80,7 +81,7 @@ internal sealed class SearchCommand : IAsyncDisposable
             settings.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });
         if (textSearch)
             settings.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return new SearchCommand(command, statement.Slots);
+        return new SearchCommand(command, statement);
     }
 
     /// <summary>
@@ -94,11 +95,16 @@ internal sealed class SearchCommand : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Binds an integer slot's value if the statement uses the slot: an element of the int[] parameter.</summary>
+    /// <summary>Binds an integer slot's value if the statement uses the slot: an element of the int[] parameter when the statement packs its integers.</summary>
     public SearchCommand Add(SearchStatements.Slot slot, int value)
     {
-        if (Offer(slot, integer: true))
-            _integers![SearchStatements.IntegerIndex(_slots, 1 << (int)slot)] = value;
+        if (!Offer(slot, integer: true))
+            return this;
+        var bit = 1 << (int)slot;
+        if ((_packed & bit) != 0)
+            _integers![SearchStatements.PackedIndex(_packed, bit)] = value;
+        else
+            _command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = value });
         return this;
     }
 

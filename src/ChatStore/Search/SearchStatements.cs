@@ -19,9 +19,10 @@ namespace ChatStore.Search;
 /// <remarks>
 /// Fragments name parameters by slot (<c>{user}</c>, <c>{text}</c>, …). Rendering numbers the slots the
 /// text uses in <see cref="Slot"/> order, and <see cref="SearchCommand.Add"/> binds the values offered in
-/// that order, skipping slots the statement does not use. The integer slots (k, threshold, limit, …) are
-/// the elements of one int[] parameter after the others (<c>($n)[1]</c>, <c>($n)[2]</c>, …): each
-/// parameter object costs about 200 bytes, and a hybrid query has five integers.
+/// that order, skipping slots the statement does not use. When a statement has two or more integer slots
+/// (k, threshold, limit, …), they are the elements of one int[] parameter after the others
+/// (<c>($n)[1]</c>, <c>($n)[2]</c>, …): each parameter object costs about 200 bytes, and a hybrid
+/// query has five integers.
 /// </remarks>
 internal static class SearchStatements
 {
@@ -37,8 +38,8 @@ internal static class SearchStatements
     /// <summary>A query shape. <paramref name="Kinds"/> is a bit set of <see cref="SearchKind"/> values.</summary>
     public readonly record struct Shape(Statement Statement, int Kinds, Has Filters, VectorSearchMode Mode, Guid SpaceId, int Dimensions, DistanceMetric Metric);
 
-    /// <summary>A rendered statement and the slots it binds.</summary>
-    public sealed record Rendered(string Sql, int Slots);
+    /// <summary>A rendered statement, the slots it binds, and those of them bound as elements of its last parameter (int[]).</summary>
+    public sealed record Rendered(string Sql, int Slots, int Packed);
 
     static readonly ConcurrentDictionary<Shape, Rendered> Cache = new();
 
@@ -48,12 +49,13 @@ internal static class SearchStatements
 
     public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)));
 
-    /// <summary>The integer slots, bound as one int[] parameter.</summary>
+    /// <summary>The integer slots: bound as one int[] parameter when a statement uses two or more.</summary>
     public const int IntegerSlots = 1 << (int)Slot.K | 1 << (int)Slot.Threshold | 1 << (int)Slot.Limit | 1 << (int)Slot.RrfK | 1 << (int)Slot.TextCandidates;
 
     /// <summary>
-    /// Replaces slot names by $1, $2, … in slot order, over the slots the text uses; integer slots become
-    /// elements of the last parameter, in slot order.
+    /// Replaces slot names by $1, $2, … in slot order, over the slots the text uses. When it uses two or
+    /// more integer slots, they are instead the elements of one last parameter, in slot order (an int[]
+    /// costs more to bind than one int, less than two).
     /// </summary>
     static Rendered Number(string sql)
     {
@@ -61,23 +63,24 @@ internal static class SearchStatements
         for (var s = 0; s < SlotNames.Length; s++)
             if (sql.Contains(SlotNames[s], StringComparison.Ordinal))
                 used |= 1 << s;
-        var others = used & ~IntegerSlots;
-        var integers = "$" + (BitOperations.PopCount((uint)others) + 1).ToString(CultureInfo.InvariantCulture);
+        var packed = BitOperations.PopCount((uint)(used & IntegerSlots)) > 1 ? used & IntegerSlots : 0;
+        var others = used & ~packed;
+        var array = "$" + (BitOperations.PopCount((uint)others) + 1).ToString(CultureInfo.InvariantCulture);
         var sb = new StringBuilder(sql);
         for (var s = 0; s < SlotNames.Length; s++)
         {
             var bit = 1 << s;
             if ((used & bit) == 0)
                 continue;
-            sb.Replace(SlotNames[s], (IntegerSlots & bit) != 0
-                ? string.Create(CultureInfo.InvariantCulture, $"({integers})[{IntegerIndex(used, bit) + 1}]")
+            sb.Replace(SlotNames[s], (packed & bit) != 0
+                ? string.Create(CultureInfo.InvariantCulture, $"({array})[{PackedIndex(packed, bit) + 1}]")
                 : "$" + (BitOperations.PopCount((uint)(others & (bit - 1))) + 1).ToString(CultureInfo.InvariantCulture));
         }
-        return new Rendered(sb.ToString(), used);
+        return new Rendered(sb.ToString(), used, packed);
     }
 
-    /// <summary>The index of an integer slot (<paramref name="bit"/>) in the int[] parameter of a statement that uses <paramref name="used"/>.</summary>
-    public static int IntegerIndex(int used, int bit) => BitOperations.PopCount((uint)(used & IntegerSlots & (bit - 1)));
+    /// <summary>The index of a packed slot (<paramref name="bit"/>) in the int[] parameter of a statement that packs <paramref name="packed"/>.</summary>
+    public static int PackedIndex(int packed, int bit) => BitOperations.PopCount((uint)(packed & (bit - 1)));
 
     static bool In(int kinds, SearchKind kind) => (kinds & KindBit(kind)) != 0;
 

@@ -78,8 +78,8 @@ public sealed class SearchPlanTests
         }
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, conn, tx);
         explain.Parameters.Add(new() { Value = text });
+        explain.Parameters.Add(new() { Value = 21 });
         explain.Parameters.Add(new() { Value = "StartSel=<b>, StopSel=</b>" });
-        explain.Parameters.Add(new() { Value = new[] { 21 } }); // the integer slots: the limit
         var json = (string)(await explain.ExecuteScalarAsync())!;
         return JsonDocument.Parse(json).RootElement[0].GetProperty("Plan").Clone();
     }
