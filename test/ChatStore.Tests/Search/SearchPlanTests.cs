@@ -20,20 +20,13 @@ public sealed class SearchPlanTests
     {
         // A database of its own, so that the statistics the plan is made from hold these two tenants only
         // (in the shared test database they depend on what other tests wrote meanwhile).
-        var cs = await TestDatabase.CreateDatabaseAsync("plan");
-        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs });
-        await client.Migrator.InitAsync();
+        var (cs, client) = await MigratedDatabaseAsync("plan");
+        await using var _ = client;
         var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "searching" });
         var other = await client.Tenants.CreateAsync(new NewTenant { Name = "other" });
         // Tenant: 4,000 messages, 5 with the word. The other tenant: 4,000 messages, all with the word.
-        foreach (var (t, every) in new[] { (tenant.Id, Filler / 5), (other.Id, 1) })
-            await ExecuteAsync(cs, """
-                WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id),
-                     c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), $1, u.id FROM u RETURNING id, user_id)
-                INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
-                SELECT gen_random_uuid(), $1, c.id, c.user_id, g, 'user', CASE WHEN g % $3 = 0 THEN 'about zanzibar ' ELSE 'filler text ' END || g
-                  FROM c, generate_series(1, $2) AS g
-                """, t, Filler, every);
+        await InsertMessagesAsync(cs, tenant.Id, Filler, every: Filler / 5);
+        await InsertMessagesAsync(cs, other.Id, Filler, every: 1);
         await ExecuteAsync(cs, "ANALYZE messages");
 
         var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message] });
@@ -48,6 +41,48 @@ public sealed class SearchPlanTests
         var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_tenant_search_idx");
         Assert.Equal(5, scan.GetProperty("Actual Rows").GetDouble());
     }
+
+    [Fact]
+    public async Task A_large_tenant_among_many_small_ones_searches_its_common_word_through_the_tenant_index()
+    {
+        // 3,000 tenants of 2 messages and one of 20,000, a third of which hold the word. Estimated as an
+        // average tenant (about 9 rows), the large one would be read through the (tenant_id, user_id, created_at)
+        // btree with the text as a filter: PostgreSQL must take the tenant's own frequency from the statistics.
+        var (cs, client) = await MigratedDatabaseAsync("skew");
+        await using var _ = client;
+        var large = await client.Tenants.CreateAsync(new NewTenant { Name = "large" });
+        await ExecuteAsync(cs, """
+            WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'small ' || g FROM generate_series(1, 3000) g RETURNING id),
+                 u AS (INSERT INTO users (id, tenant_id, role) SELECT gen_random_uuid(), t.id, 'user' FROM t RETURNING id, tenant_id),
+                 c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), u.tenant_id, u.id FROM u RETURNING id, tenant_id, user_id)
+            INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+            SELECT gen_random_uuid(), c.tenant_id, c.id, c.user_id, g, 'user', 'small talk ' || g FROM c, generate_series(1, 2) AS g
+            """);
+        await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
+        await ExecuteAsync(cs, "ANALYZE messages");
+
+        var nodes = Plans.Nodes(await ExplainAsync(cs, large.Id, "zanzibar")).ToList();
+        Assert.DoesNotContain(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_user_time_idx");
+        var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_tenant_search_idx");
+        Assert.Equal(20000 / 3, scan.GetProperty("Actual Rows").GetDouble());
+    }
+
+    static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
+    {
+        var cs = await TestDatabase.CreateDatabaseAsync(name);
+        var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs });
+        await client.Migrator.InitAsync();
+        return (cs, client);
+    }
+
+    // A user and a conversation of the tenant with count messages; every every-th one mentions zanzibar.
+    static Task InsertMessagesAsync(string cs, Guid tenantId, int count, int every) => ExecuteAsync(cs, """
+        WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id),
+             c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), $1, u.id FROM u RETURNING id, user_id)
+        INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+        SELECT gen_random_uuid(), $1, c.id, c.user_id, g, 'user', CASE WHEN g % $3 = 0 THEN 'about zanzibar ' ELSE 'filler text ' END || g
+          FROM c, generate_series(1, $2) AS g
+        """, tenantId, count, every);
 
     static async Task ExecuteAsync(string cs, string sql, params object[] args)
     {
