@@ -163,12 +163,13 @@ public sealed class HttpScenario : IScenario
             ("http", "HTTP (Kestrel, loopback)", MixedScenario.Mix(m, conversations, zipf, terms,
                 c => GetJsonAsync(http, Path(server.HistoryRoute!, c) + "?limit=50"),
                 (c, t) => PostJsonAsync(http, Path(server.AppendRoute!, c), new { role = MessageRole.User, content = t }),
-                t => SearchAsync(http, t))),
+                t => PostJsonAsync(http, SearchPath, SearchBody(t)))),
         ];
     }
 
-    static Task<JsonElement> SearchAsync(HttpClient http, string text) =>
-        PostJsonAsync(http, "/v1/search/full-text", new { text, kinds = new[] { "message" }, limit = 20 });
+    const string SearchPath = "/v1/search/full-text";
+
+    static object SearchBody(string text) => new { text, kinds = new[] { "message" }, limit = 20 };
 
     static async Task GetJsonAsync(HttpClient http, string path)
     {
@@ -178,13 +179,12 @@ public sealed class HttpScenario : IScenario
         using var json = await JsonDocument.ParseAsync(body);
     }
 
-    static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, object payload)
+    static async Task PostJsonAsync(HttpClient http, string path, object payload)
     {
         using var response = await http.PostAsJsonAsync(path, payload);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         using var json = await JsonDocument.ParseAsync(body);
-        return json.RootElement.Clone();
     }
 
     public async Task SmokeAsync(BenchContext ctx)
@@ -204,7 +204,8 @@ public sealed class HttpScenario : IScenario
         foreach (var term in m.Terms["mid"].Take(2))
         {
             var lib = await LibrarySearch.FullTextAsync(ctx.Scope(m.SearchTenant), term.Term);
-            var json = await SearchAsync(server.SearchTenantHttp, term.Term);
+            using var response = await server.SearchTenantHttp.PostAsJsonAsync(SearchPath, SearchBody(term.Term));
+            var json = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
             Smoke.AllEqual($"7 http full text '{term.Term}'",
                 [string.Join(",", lib.Items.Select(h => h.Id)), string.Join(",", json.GetProperty("items").EnumerateArray().Select(h => h.GetProperty("id").GetGuid()))],
                 ["library", "http"]);

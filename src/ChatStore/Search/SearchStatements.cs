@@ -49,8 +49,8 @@ internal static class SearchStatements
 
     public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)));
 
-    /// <summary>The integer slots: bound as one int[] parameter when a statement uses two or more.</summary>
-    public const int IntegerSlots = 1 << (int)Slot.K | 1 << (int)Slot.Threshold | 1 << (int)Slot.Limit | 1 << (int)Slot.RrfK | 1 << (int)Slot.TextCandidates;
+    /// <summary>The integer slots (those <see cref="TypeOf"/> types as integer): bound as one int[] parameter when a statement uses two or more.</summary>
+    public static readonly int IntegerSlots = Enum.GetValues<Slot>().Where(s => TypeOf(s) == NpgsqlDbType.Integer).Aggregate(0, (bits, s) => bits | 1 << (int)s);
 
     /// <summary>
     /// Replaces slot names by $1, $2, … in slot order, over the slots the text uses. When it uses two or
