@@ -67,6 +67,41 @@ public sealed class SearchPlanTests
         Assert.Equal(20000 / 3, scan.GetProperty("Actual Rows").GetDouble());
     }
 
+    [Fact]
+    public async Task Messages_and_memories_wait_in_short_pending_lists_of_their_search_indexes()
+    {
+        // Every search reads an index's whole pending list, so the two indexes that take a stream of single rows
+        // keep it to 256 kB (32 pages): 2,000 rows of ten words each are about 90 pages of entries, which the
+        // default 4 MB list would still hold.
+        var (cs, client) = await MigratedDatabaseAsync("pending");
+        await using var _ = client;
+        var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "writing" });
+        await ExecuteAsync(cs, """
+            WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id),
+                 c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), $1, u.id FROM u RETURNING id, user_id),
+                 words AS (SELECT g, (SELECT string_agg('zanzibar' || g || 'w' || w, ' ') FROM generate_series(1, 10) w) AS text
+                             FROM generate_series(1, 2000) g),
+                 m AS (INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+                       SELECT gen_random_uuid(), $1, c.id, c.user_id, g, 'user', text FROM c, words RETURNING 1)
+            INSERT INTO memories (id, tenant_id, user_id, content, content_hash)
+            SELECT gen_random_uuid(), $1, c.user_id, text, sha256(convert_to(text, 'UTF8')) FROM c, words
+            """, tenant.Id);
+
+        Assert.InRange(await ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('messages_tenant_search_idx')"), 0, 33);
+        Assert.InRange(await ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('memories_tenant_search_idx')"), 0, 33);
+        var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(
+            new SearchQuery { Text = "zanzibar2000w7", Kinds = [SearchKind.Message, SearchKind.Memory] });
+        Assert.Equal([SearchKind.Message, SearchKind.Memory], found.Items.Select(h => h.Kind).Order());
+    }
+
+    static async Task<T> ScalarAsync<T>(string cs, string sql)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
     static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
     {
         var cs = await TestDatabase.CreateDatabaseAsync(name);
