@@ -2,6 +2,7 @@ using System.Text.Json;
 using ChatStore.Connection;
 using ChatStore.Search;
 using ChatStore.Tenants;
+using ChatStore.Tests.Embedded;
 using Npgsql;
 
 namespace ChatStore.Tests.Search;
@@ -87,19 +88,11 @@ public sealed class SearchPlanTests
             SELECT gen_random_uuid(), $1, c.user_id, text, sha256(convert_to(text, 'UTF8')) FROM c, words
             """, tenant.Id);
 
-        Assert.InRange(await ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('messages_tenant_search_idx')"), 0, 33);
-        Assert.InRange(await ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('memories_tenant_search_idx')"), 0, 33);
+        Assert.InRange(await TempDataDirectory.ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('messages_tenant_search_idx')"), 0, 33);
+        Assert.InRange(await TempDataDirectory.ScalarAsync<long>(cs, "SELECT gin_clean_pending_list('memories_tenant_search_idx')"), 0, 33);
         var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(
             new SearchQuery { Text = "zanzibar2000w7", Kinds = [SearchKind.Message, SearchKind.Memory] });
         Assert.Equal([SearchKind.Message, SearchKind.Memory], found.Items.Select(h => h.Kind).Order());
-    }
-
-    static async Task<T> ScalarAsync<T>(string cs, string sql)
-    {
-        await using var conn = new NpgsqlConnection(cs);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
     static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
