@@ -95,6 +95,32 @@ public sealed class SearchPlanTests
         Assert.Equal([SearchKind.Message, SearchKind.Memory], found.Items.Select(h => h.Kind).Order());
     }
 
+    [Fact]
+    public async Task A_common_word_is_searched_without_parallel_workers()
+    {
+        // Parallel plans are made free, so that the planner would search a word in half of 20,000 messages with
+        // workers: after the store's settings it does not (workers wait for cores that concurrent requests use).
+        // The control allows two workers again and must get them.
+        var (cs, client) = await MigratedDatabaseAsync("serial");
+        await using var _ = client;
+        var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "talkative" });
+        await InsertMessagesAsync(cs, tenant.Id, 20000, every: 2);
+        await ExecuteAsync(cs, "ANALYZE messages");
+        const string free = """
+            SELECT set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
+                   set_config('min_parallel_table_scan_size', '0', true), set_config('min_parallel_index_scan_size', '0', true)
+            """;
+
+        static bool Parallel(JsonElement plan) => Plans.Nodes(plan).Any(n => n.GetProperty("Node Type").GetString() is "Gather" or "Gather Merge");
+        Assert.True(Parallel(await ExplainAsync(cs, tenant.Id, "zanzibar", free + ", set_config('max_parallel_workers_per_gather', '2', true)")));
+        var plan = await ExplainAsync(cs, tenant.Id, "zanzibar", free);
+        Assert.False(Parallel(plan));
+        Assert.Equal(21, plan.GetProperty("Actual Rows").GetDouble());
+
+        var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message], Limit = 20 });
+        Assert.Equal(20, found.Items.Count);
+    }
+
     static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
     {
         var cs = await TestDatabase.CreateDatabaseAsync(name);
@@ -121,9 +147,10 @@ public sealed class SearchPlanTests
         await cmd.ExecuteNonQueryAsync();
     }
 
-    // EXPLAIN ANALYZE of the single-kind full-text statement as the application role in the tenant, with the
-    // parameters the store binds (text, limit, snippet options). Rolled back.
-    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text)
+    // EXPLAIN ANALYZE of the single-kind full-text statement as the application role in the tenant, after the
+    // settings statement the store runs before it (SearchCommand.TextSql) and any further settings given, with
+    // the parameters the store binds (text, limit, snippet options). Rolled back.
+    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null)
     {
         var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(SearchKind.Message),
             SearchStatements.Has.None, default, default, 0, default);
@@ -131,13 +158,17 @@ public sealed class SearchPlanTests
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var set = new NpgsqlCommand("""
-            SELECT set_config('role', 'chatstore_app', true), set_config('chatstore.tenant_id', $1, true),
-                   set_config('chatstore.search_language', 'english', true)
-            """, conn, tx))
+        await using (var set = new NpgsqlCommand(SearchCommand.TextSql.Replace("{schema}", "\"public\"", StringComparison.Ordinal), conn, tx))
         {
-            set.Parameters.Add(new() { Value = tenantId.ToString() });
+            set.Parameters.Add(new() { Value = "chatstore_app" });
+            set.Parameters.Add(new() { Value = tenantId });
+            set.Parameters.Add(new() { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             await set.ExecuteNonQueryAsync();
+        }
+        if (moreSettings is not null)
+        {
+            await using var more = new NpgsqlCommand(moreSettings, conn, tx);
+            await more.ExecuteNonQueryAsync();
         }
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, conn, tx);
         explain.Parameters.Add(new() { Value = text });
