@@ -10,9 +10,10 @@ namespace ChatStore.Search;
 /// (<see cref="TenantCommand.ScopeSql"/>) with the planner and pgvector settings for this query
 /// (transaction-local <c>set_config</c>), then the search. The settings run before the search is
 /// bound and planned, so they shape its plan and its scan (<c>hnsw.ef_search</c>, iterative scans).
-/// Statements with full text are planned for each query (custom plans): the planner reads the query's
-/// words to choose between the GIN index (rare words) and a btree (common ones). Vector-only statements
-/// may reuse a generic plan: their shape fixes the plan, and planning costs as much as running them.
+/// Statements with full text are planned for each query (custom plans), unless they name the tenant's plan
+/// class (see <see cref="TenantPlanClasses"/>): a plan holds its tenant's row estimates, so it is reused only
+/// by tenants of the same class. Vector-only statements may reuse a generic plan: their shape fixes the
+/// plan, and planning costs as much as running them.
 /// </summary>
 internal sealed class SearchCommand : IAsyncDisposable
 {
@@ -49,6 +50,12 @@ internal sealed class SearchCommand : IAsyncDisposable
     internal static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
     static readonly string HybridSql = ScopeSettingsSql + VectorSettingsSql + TextSettingsSql.Replace("{language}", "$4", StringComparison.Ordinal);
 
+    // The same, for statements that name a plan class: PostgreSQL may make a generic plan and reuse it.
+    static readonly string SharedPlanTextSql = SharedPlan(TextSql);
+    static readonly string SharedPlanHybridSql = SharedPlan(HybridSql);
+
+    static string SharedPlan(string sql) => sql.Replace("'force_custom_plan'", "'auto'", StringComparison.Ordinal);
+
     readonly TenantCommand _command;
     readonly int _slots;
     readonly int _packed;
@@ -78,7 +85,8 @@ internal sealed class SearchCommand : IAsyncDisposable
     {
         var store = scope.Context;
         var command = await TenantCommand.CreateAsync(store, scope.TenantId, statement.Sql, cancellationToken,
-            scopeSql: store.Sql(vector is null ? TextSql : textSearch ? HybridSql : VectorSql)).ConfigureAwait(false);
+            scopeSql: store.Sql(vector is null ? statement.SharedPlan ? SharedPlanTextSql : TextSql
+                : textSearch ? statement.SharedPlan ? SharedPlanHybridSql : HybridSql : VectorSql)).ConfigureAwait(false);
         var settings = command.ScopeParameters;
         if (vector is { } v)
             settings.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });

@@ -35,11 +35,19 @@ internal static class SearchStatements
     [Flags]
     public enum Has { None = 0, User = 1, Conversation = 2, From = 4, To = 8, Roles = 16, Statuses = 32, Cursor = 64 }
 
-    /// <summary>A query shape. <paramref name="Kinds"/> is a bit set of <see cref="SearchKind"/> values.</summary>
-    public readonly record struct Shape(Statement Statement, int Kinds, Has Filters, VectorSearchMode Mode, Guid SpaceId, int Dimensions, DistanceMetric Metric);
+    /// <summary>
+    /// A query shape. <paramref name="Kinds"/> is a bit set of <see cref="SearchKind"/> values. A statement with a
+    /// <paramref name="PlanClass"/> (see <see cref="TenantPlanClasses"/>) names it in a comment, and its plan may be
+    /// reused by the tenants of that class.
+    /// </summary>
+    public readonly record struct Shape(Statement Statement, int Kinds, Has Filters, VectorSearchMode Mode, Guid SpaceId, int Dimensions, DistanceMetric Metric,
+        int? PlanClass = null);
 
-    /// <summary>A rendered statement, the slots it binds, and those of them bound as elements of its last parameter (int[]).</summary>
-    public sealed record Rendered(string Sql, int Slots, int Packed);
+    /// <summary>
+    /// A rendered statement, the slots it binds, those of them bound as elements of its last parameter (int[]),
+    /// and whether its plan may be reused (it names a plan class).
+    /// </summary>
+    public sealed record Rendered(string Sql, int Slots, int Packed, bool SharedPlan);
 
     static readonly ConcurrentDictionary<Shape, Rendered> Cache = new();
 
@@ -47,7 +55,7 @@ internal static class SearchStatements
 
     public static int KindBit(SearchKind kind) => 1 << (int)kind;
 
-    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)));
+    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)) with { SharedPlan = s.PlanClass is not null });
 
     /// <summary>The integer slots (those <see cref="TypeOf"/> types as integer): bound as one int[] parameter when a statement uses two or more.</summary>
     public static readonly int IntegerSlots = Enum.GetValues<Slot>().Where(s => TypeOf(s) == NpgsqlDbType.Integer).Aggregate(0, (bits, s) => bits | 1 << (int)s);
@@ -76,7 +84,7 @@ internal static class SearchStatements
                 ? string.Create(CultureInfo.InvariantCulture, $"({array})[{PackedIndex(packed, bit) + 1}]")
                 : "$" + (BitOperations.PopCount((uint)(others & (bit - 1))) + 1).ToString(CultureInfo.InvariantCulture));
         }
-        return new Rendered(sb.ToString(), used, packed);
+        return new Rendered(sb.ToString(), used, packed, false);
     }
 
     /// <summary>The index of a packed slot (<paramref name="bit"/>) in the int[] parameter of a statement that packs <paramref name="packed"/>.</summary>
@@ -175,6 +183,8 @@ internal static class SearchStatements
         }
         // Auto mode reports the set's size (up to the threshold) in a last column.
         sb.Replace("{{setsize}}", s.Mode == VectorSearchMode.Auto ? ", (SELECT n FROM n)" : "");
+        if (s.PlanClass is not null)
+            sb.Append("\n-- plan class: ").Append(TenantPlanClasses.Describe(s.PlanClass.Value));
         var sql = sb.ToString();
         if (s.Statement != Statement.FullText)
         {

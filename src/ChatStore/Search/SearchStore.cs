@@ -35,6 +35,7 @@ namespace ChatStore.Search
         static readonly string[] Statuses = ["complete", "streaming", "error", "pending", "processing", "ready", "failed"];
         static readonly SearchKind[] TextKinds = [SearchKind.Message, SearchKind.Memory, SearchKind.Document, SearchKind.Analysis];
         static readonly SearchKind[] AllKinds = [.. TextKinds, SearchKind.Subject];
+        static readonly int TextKindBits = TextKinds.Aggregate(0, (bits, k) => bits | SearchStatements.KindBit(k));
 
         readonly TenantScope _scope;
 
@@ -72,7 +73,7 @@ namespace ChatStore.Search
 
             var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, filters.Kinds,
                 filters.Has | (roles is null ? 0 : Has.Roles) | (statuses is null ? 0 : Has.Statuses) | (afterId is null ? 0 : Has.Cursor),
-                VectorSearchMode.Auto, Guid.Empty, 0, default);
+                VectorSearchMode.Auto, Guid.Empty, 0, default, await PlanClassAsync(filters, filters.Kinds, cancellationToken).ConfigureAwait(false));
             var (items, _) = await RunAsync(shape, null, text, (filters, roles, statuses, limit, afterRank, afterId, headline), static (cmd, text, p) =>
             {
                 AddFilters(cmd, p.filters);
@@ -131,7 +132,8 @@ namespace ChatStore.Search
             text = QueryText(text, MaxQueryWords);
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
-            var (hits, setSize) = await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode), settings, text,
+            var planClass = await PlanClassAsync(filters, filters.Kinds & TextKindBits | TenantPlanClasses.Embeddings, cancellationToken).ConfigureAwait(false);
+            var (hits, setSize) = await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode) with { PlanClass = planClass }, settings, text,
                 (filters, vector, candidates, threshold, limit, headline, rrfK), static (cmd, text, p) =>
                 {
                     AddFilters(cmd, p.filters);
@@ -141,6 +143,13 @@ namespace ChatStore.Search
             Remember(query, filters, mode, threshold, setSize);
             return hits;
         }
+
+        // A search of the whole tenant (no user, conversation or period) names the tenant's plan class over the
+        // tables it reads (bits of TenantPlanClasses.Tables), and shares its plan with the tenants of that class.
+        // A filter's own rows are estimated for each query.
+        ValueTask<int?> PlanClassAsync(Filters filters, int tables, CancellationToken cancellationToken) =>
+            filters.Has != Has.None ? ValueTask.FromResult<int?>(null)
+                : _scope.Context.PlanClasses.ClassAsync(_scope.Context, _scope.TenantId, tables, cancellationToken);
 
         // Auto mode counts the filtered set to choose between the exact and the index branch; a set it
         // counted recently is searched the way that count chose (see VectorSetSizes).

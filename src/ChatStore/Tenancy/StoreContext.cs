@@ -23,6 +23,9 @@ internal sealed class StoreContext(NpgsqlDataSource dataSource, string schema, s
     /// <summary>The sizes of filtered vector sets that auto-mode search learnt (see <see cref="Search.VectorSetSizes"/>).</summary>
     public Search.VectorSetSizes VectorSetSizes { get; } = new();
 
+    /// <summary>Which tenants share search plans (see <see cref="Search.TenantPlanClasses"/>).</summary>
+    public Search.TenantPlanClasses PlanClasses { get; } = new(loggerFactory.CreateLogger<Search.TenantPlanClasses>());
+
     readonly string _quotedSchema = ChatStore.Sql.QuoteIdentifier(schema);
     readonly ConcurrentDictionary<string, string> _rendered = new(ReferenceEqualityComparer.Instance);
 

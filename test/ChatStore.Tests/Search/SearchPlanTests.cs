@@ -121,6 +121,68 @@ public sealed class SearchPlanTests
         Assert.Equal(20, found.Items.Count);
     }
 
+    [Fact]
+    public async Task Tenants_that_the_statistics_make_alike_share_a_plan_and_a_large_one_plans_its_own()
+    {
+        // 3,000 tenants of 2 messages, one of which holds the word, and one tenant of 20,000, a third of which do.
+        // The planner estimates every small tenant at 2 rows (class 0) and the large one at 20,000 (class 7):
+        // the small ones run one statement, whose plan PostgreSQL makes once and reuses, and the large one runs
+        // its own. One connection, so that its prepared statements tell which plans were made.
+        var (cs, setup) = await MigratedDatabaseAsync("classes");
+        await setup.DisposeAsync();
+        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var large = await client.Tenants.CreateAsync(new NewTenant { Name = "large" });
+        var small = new List<Guid>();
+        await using (var conn = new NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("""
+                WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'small ' || g FROM generate_series(1, 3000) g RETURNING id),
+                     u AS (INSERT INTO users (id, tenant_id, role) SELECT gen_random_uuid(), t.id, 'user' FROM t RETURNING id, tenant_id),
+                     c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), u.tenant_id, u.id FROM u RETURNING id, tenant_id, user_id),
+                     m AS (INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+                           SELECT gen_random_uuid(), c.tenant_id, c.id, c.user_id, g, 'user', CASE WHEN g = 1 THEN 'about zanzibar' ELSE 'small talk' END
+                             FROM c, generate_series(1, 2) AS g)
+                SELECT id FROM t LIMIT 10
+                """, conn);
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                small.Add(reader.GetGuid(0));
+        }
+        await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
+        await ExecuteAsync(cs, "ANALYZE messages");
+
+        var classes = client.Context.PlanClasses;
+        var smallClass = await classes.ClassAsync(client.Context, small[0], SearchStatements.KindBit(SearchKind.Message), default);
+        Assert.Equal("messages 0", TenantPlanClasses.Describe(smallClass!.Value));
+        Assert.Equal(smallClass, await classes.ClassAsync(client.Context, small[9], SearchStatements.KindBit(SearchKind.Message), default));
+        var largeClass = await classes.ClassAsync(client.Context, large.Id, SearchStatements.KindBit(SearchKind.Message), default);
+        Assert.Equal("messages 7", TenantPlanClasses.Describe(largeClass!.Value));
+
+        var query = new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message] };
+        foreach (var tenant in small)
+            Assert.Single((await client.ForTenant(tenant).Search.FullTextAsync(query)).Items);
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(20, (await client.ForTenant(large.Id).Search.FullTextAsync(query)).Items.Count);
+        // A user's search is planned for its query: it names no class.
+        var user = await TempDataDirectory.ScalarAsync<Guid>(cs, $"SELECT user_id FROM messages WHERE tenant_id = '{large.Id}' LIMIT 1");
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(20, (await client.ForTenant(large.Id).Search.FullTextAsync(query with { UserId = user })).Items.Count);
+
+        await using var same = await client.DataSource.OpenConnectionAsync();
+        await using var statements = new NpgsqlCommand("""
+            SELECT coalesce(substring(statement FROM '-- plan class: (.*)$'), 'none'), generic_plans, custom_plans
+              FROM pg_prepared_statements WHERE statement LIKE '%ts_headline%' ORDER BY 1
+            """, same);
+        var plans = new List<(string Class, long Generic, long Custom)>();
+        await using (var reader = await statements.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                plans.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        Assert.Equal(["messages 0", "messages 7", "none"], plans.Select(p => p.Class));
+        Assert.True(plans[0].Generic > 0, $"the small tenants' statement made {plans[0].Custom} custom plans and no generic one");
+        Assert.Equal(0, plans[2].Generic);
+    }
+
     static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
     {
         var cs = await TestDatabase.CreateDatabaseAsync(name);
