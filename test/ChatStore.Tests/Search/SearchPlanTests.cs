@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ChatStore.Connection;
+using ChatStore.Embeddings;
 using ChatStore.Search;
 using ChatStore.Tenants;
 using ChatStore.Tests.Embedded;
@@ -169,18 +170,64 @@ public sealed class SearchPlanTests
         for (var i = 0; i < 3; i++)
             Assert.Equal(20, (await client.ForTenant(large.Id).Search.FullTextAsync(query with { UserId = user })).Items.Count);
 
+        var plans = await PreparedSearchesAsync(client);
+        Assert.Equal(["messages 0", "messages 7", "none"], plans.Select(p => p.Class));
+        Assert.True(plans[0].Generic > 0, $"the small tenants' statement made {plans[0].Custom} custom plans and no generic one");
+        Assert.Equal(0, plans[2].Generic);
+    }
+
+    [Fact]
+    public async Task A_hybrid_search_names_its_class_over_the_text_and_the_vector_tables()
+    {
+        var (cs, setup) = await MigratedDatabaseAsync("hybridclass");
+        await setup.DisposeAsync();
+        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var space = await client.Embeddings.RegisterSpaceAsync(new NewEmbeddingSpace { Name = "plans", Model = "test", Dimensions = 8 });
+        var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "remembering" });
+        var scope = client.ForTenant(tenant.Id);
+        await ExecuteAsync(cs, """
+            WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id)
+            INSERT INTO memories (id, tenant_id, user_id, content, content_hash)
+            SELECT gen_random_uuid(), $1, u.id, 'wombat memory ' || g, sha256(convert_to('wombat memory ' || g, 'UTF8')) FROM u, generate_series(1, 20) g
+            """, tenant.Id);
+        // The statistics are read at the first search of a whole tenant, so none runs before ANALYZE.
+        var memories = new List<Guid>();
+        await using (var conn = new NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            await using var ids = new NpgsqlCommand("SELECT id FROM memories", conn);
+            await using var reader = await ids.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                memories.Add(reader.GetGuid(0));
+        }
+        for (var i = 0; i < memories.Count; i++)
+            await scope.Embeddings.UpsertAsync(space, EmbeddingOwner.Memory(memories[i]), SearchData.Axis(8, i % 8, 0.2f, i));
+        await ExecuteAsync(cs, "ANALYZE memories");
+        await ExecuteAsync(cs, "ANALYZE embeddings");
+
+        for (var i = 0; i < 3; i++)
+        {
+            var hits = await scope.Search.HybridAsync(new HybridSearchQuery { Space = space, Text = "wombat", Vector = SearchData.Axis(8, 3), Kinds = [SearchKind.Memory] });
+            Assert.Equal(10, hits.Count);
+        }
+        // 20 rows in each table: the base-4 logarithm of 21 is 2.
+        Assert.Contains(await PreparedSearchesAsync(client), p => p.Class == "memories 2, embeddings 2");
+    }
+
+    // The search statements prepared on the client's one connection: the plan class each names ("none" for
+    // none), and how many generic and custom plans PostgreSQL made for it.
+    static async Task<List<(string Class, long Generic, long Custom)>> PreparedSearchesAsync(ChatStoreClient client)
+    {
         await using var same = await client.DataSource.OpenConnectionAsync();
         await using var statements = new NpgsqlCommand("""
             SELECT coalesce(substring(statement FROM '-- plan class: (.*)$'), 'none'), generic_plans, custom_plans
               FROM pg_prepared_statements WHERE statement LIKE '%ts_headline%' ORDER BY 1
             """, same);
         var plans = new List<(string Class, long Generic, long Custom)>();
-        await using (var reader = await statements.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                plans.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
-        Assert.Equal(["messages 0", "messages 7", "none"], plans.Select(p => p.Class));
-        Assert.True(plans[0].Generic > 0, $"the small tenants' statement made {plans[0].Custom} custom plans and no generic one");
-        Assert.Equal(0, plans[2].Generic);
+        await using var reader = await statements.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            plans.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        return plans;
     }
 
     static async Task<(string ConnectionString, ChatStoreClient Client)> MigratedDatabaseAsync(string name)
