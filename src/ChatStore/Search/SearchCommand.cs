@@ -56,6 +56,13 @@ internal sealed class SearchCommand : IAsyncDisposable
 
     static string SharedPlan(string sql) => sql.Replace("'force_custom_plan'", "'auto'", StringComparison.Ordinal);
 
+    static string SettingsSql(bool vector, bool text, bool sharedPlan) => (vector, text) switch
+    {
+        (false, _) => sharedPlan ? SharedPlanTextSql : TextSql,
+        (true, false) => VectorSql,
+        (true, true) => sharedPlan ? SharedPlanHybridSql : HybridSql,
+    };
+
     readonly TenantCommand _command;
     readonly int _slots;
     readonly int _packed;
@@ -85,8 +92,7 @@ internal sealed class SearchCommand : IAsyncDisposable
     {
         var store = scope.Context;
         var command = await TenantCommand.CreateAsync(store, scope.TenantId, statement.Sql, cancellationToken,
-            scopeSql: store.Sql(vector is null ? statement.SharedPlan ? SharedPlanTextSql : TextSql
-                : textSearch ? statement.SharedPlan ? SharedPlanHybridSql : HybridSql : VectorSql)).ConfigureAwait(false);
+            scopeSql: store.Sql(SettingsSql(vector is not null, textSearch, statement.SharedPlan))).ConfigureAwait(false);
         var settings = command.ScopeParameters;
         if (vector is { } v)
             settings.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });

@@ -55,7 +55,7 @@ internal static class SearchStatements
 
     public static int KindBit(SearchKind kind) => 1 << (int)kind;
 
-    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s)) with { SharedPlan = s.PlanClass is not null });
+    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s), sharedPlan: s.PlanClass is not null));
 
     /// <summary>The integer slots (those <see cref="TypeOf"/> types as integer): bound as one int[] parameter when a statement uses two or more.</summary>
     public static readonly int IntegerSlots = Enum.GetValues<Slot>().Where(s => TypeOf(s) == NpgsqlDbType.Integer).Aggregate(0, (bits, s) => bits | 1 << (int)s);
@@ -65,7 +65,7 @@ internal static class SearchStatements
     /// more integer slots, they are instead the elements of one last parameter, in slot order (an int[]
     /// costs more to bind than one int, less than two).
     /// </summary>
-    static Rendered Number(string sql)
+    static Rendered Number(string sql, bool sharedPlan)
     {
         var used = 0;
         for (var s = 0; s < SlotNames.Length; s++)
@@ -84,7 +84,7 @@ internal static class SearchStatements
                 ? string.Create(CultureInfo.InvariantCulture, $"({array})[{PackedIndex(packed, bit) + 1}]")
                 : "$" + (BitOperations.PopCount((uint)(others & (bit - 1))) + 1).ToString(CultureInfo.InvariantCulture));
         }
-        return new Rendered(sb.ToString(), used, packed, false);
+        return new Rendered(sb.ToString(), used, packed, sharedPlan);
     }
 
     /// <summary>The index of a packed slot (<paramref name="bit"/>) in the int[] parameter of a statement that packs <paramref name="packed"/>.</summary>

@@ -89,6 +89,7 @@ internal sealed class TenantPlanClasses(ILogger logger)
 
     async Task<Snapshot> ReadAsync(StoreContext store)
     {
+        // Not inline: ClassAsync starts this under its lock and stores the task, which must not complete (and clear itself) first.
         await Task.Yield();
         var tables = new TableEstimates?[Tables.Length];
         try

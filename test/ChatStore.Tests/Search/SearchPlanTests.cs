@@ -53,13 +53,7 @@ public sealed class SearchPlanTests
         var (cs, client) = await MigratedDatabaseAsync("skew");
         await using var _ = client;
         var large = await client.Tenants.CreateAsync(new NewTenant { Name = "large" });
-        await ExecuteAsync(cs, """
-            WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'small ' || g FROM generate_series(1, 3000) g RETURNING id),
-                 u AS (INSERT INTO users (id, tenant_id, role) SELECT gen_random_uuid(), t.id, 'user' FROM t RETURNING id, tenant_id),
-                 c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), u.tenant_id, u.id FROM u RETURNING id, tenant_id, user_id)
-            INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
-            SELECT gen_random_uuid(), c.tenant_id, c.id, c.user_id, g, 'user', 'small talk ' || g FROM c, generate_series(1, 2) AS g
-            """);
+        await InsertSmallTenantsAsync(cs, mentionZanzibar: false);
         await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
         await ExecuteAsync(cs, "ANALYZE messages");
 
@@ -133,23 +127,7 @@ public sealed class SearchPlanTests
         await setup.DisposeAsync();
         await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
         var large = await client.Tenants.CreateAsync(new NewTenant { Name = "large" });
-        var small = new List<Guid>();
-        await using (var conn = new NpgsqlConnection(cs))
-        {
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand("""
-                WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'small ' || g FROM generate_series(1, 3000) g RETURNING id),
-                     u AS (INSERT INTO users (id, tenant_id, role) SELECT gen_random_uuid(), t.id, 'user' FROM t RETURNING id, tenant_id),
-                     c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), u.tenant_id, u.id FROM u RETURNING id, tenant_id, user_id),
-                     m AS (INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
-                           SELECT gen_random_uuid(), c.tenant_id, c.id, c.user_id, g, 'user', CASE WHEN g = 1 THEN 'about zanzibar' ELSE 'small talk' END
-                             FROM c, generate_series(1, 2) AS g)
-                SELECT id FROM t LIMIT 10
-                """, conn);
-            await using var reader = await cmd.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                small.Add(reader.GetGuid(0));
-        }
+        var small = (await InsertSmallTenantsAsync(cs, mentionZanzibar: true)).Take(10).ToList();
         await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
         await ExecuteAsync(cs, "ANALYZE messages");
 
@@ -191,15 +169,7 @@ public sealed class SearchPlanTests
             SELECT gen_random_uuid(), $1, u.id, 'wombat memory ' || g, sha256(convert_to('wombat memory ' || g, 'UTF8')) FROM u, generate_series(1, 20) g
             """, tenant.Id);
         // The statistics are read at the first search of a whole tenant, so none runs before ANALYZE.
-        var memories = new List<Guid>();
-        await using (var conn = new NpgsqlConnection(cs))
-        {
-            await conn.OpenAsync();
-            await using var ids = new NpgsqlCommand("SELECT id FROM memories", conn);
-            await using var reader = await ids.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                memories.Add(reader.GetGuid(0));
-        }
+        var memories = await IdsAsync(cs, "SELECT id FROM memories");
         for (var i = 0; i < memories.Count; i++)
             await scope.Embeddings.UpsertAsync(space, EmbeddingOwner.Memory(memories[i]), SearchData.Axis(8, i % 8, 0.2f, i));
         await ExecuteAsync(cs, "ANALYZE memories");
@@ -236,6 +206,31 @@ public sealed class SearchPlanTests
         var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs });
         await client.Migrator.InitAsync();
         return (cs, client);
+    }
+
+    // 3,000 tenants of one user, one conversation and 2 messages ("small talk 1", "small talk 2"; with
+    // mentionZanzibar, the first is "about zanzibar"). Returns their ids.
+    static Task<List<Guid>> InsertSmallTenantsAsync(string cs, bool mentionZanzibar) => IdsAsync(cs, """
+        WITH t AS (INSERT INTO tenants (id, name) SELECT gen_random_uuid(), 'small ' || g FROM generate_series(1, 3000) g RETURNING id),
+             u AS (INSERT INTO users (id, tenant_id, role) SELECT gen_random_uuid(), t.id, 'user' FROM t RETURNING id, tenant_id),
+             c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), u.tenant_id, u.id FROM u RETURNING id, tenant_id, user_id),
+             m AS (INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
+                   SELECT gen_random_uuid(), c.tenant_id, c.id, c.user_id, g, 'user', CASE WHEN $1 AND g = 1 THEN 'about zanzibar' ELSE 'small talk ' || g END
+                     FROM c, generate_series(1, 2) AS g)
+        SELECT id FROM t
+        """, mentionZanzibar);
+
+    static async Task<List<Guid>> IdsAsync(string cs, string sql, params object[] args)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var a in args) cmd.Parameters.Add(new() { Value = a });
+        var ids = new List<Guid>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            ids.Add(reader.GetGuid(0));
+        return ids;
     }
 
     // A user and a conversation of the tenant with count messages; every every-th one mentions zanzibar.
