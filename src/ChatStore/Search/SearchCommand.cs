@@ -10,17 +10,19 @@ namespace ChatStore.Search;
 /// (<see cref="TenantCommand.ScopeSql"/>) with the planner and pgvector settings for this query
 /// (transaction-local <c>set_config</c>), then the search. The settings run before the search is
 /// bound and planned, so they shape its plan and its scan (<c>hnsw.ef_search</c>, iterative scans).
-/// Statements with full text are planned for each query (custom plans), unless they name the tenant's plan
-/// class (see <see cref="TenantPlanClasses"/>): a plan holds its tenant's row estimates, so it is reused only
-/// by tenants of the same class. Vector-only statements may reuse a generic plan: their shape fixes the
-/// plan, and planning costs as much as running them.
+/// A statement is planned for each query (custom plans), unless its plan may be shared: one that names the
+/// tenant's plan class (see <see cref="TenantPlanClasses"/>; a plan holds its tenant's row estimates, so it is
+/// shared only by tenants of the same class), or a vector search in index order, whose shape fixes its plan.
+/// A shared statement is planned once, and its generic plan reused.
 /// </summary>
 internal sealed class SearchCommand : IAsyncDisposable
 {
     // The tenant scope ($1, $2: see TenantCommand.AddScope) and this query's settings, in one statement.
     // JIT stays off: these statements run in milliseconds, and the cost that enable_sort = off adds would
     // otherwise make PostgreSQL spend seconds compiling them.
-    const string ScopeSettingsSql = TenantCommand.ScopeSql + ", set_config('jit', 'off', true)";
+    // {plan}: how the search is planned (plan_cache_mode): force_custom_plan for each query, with its values;
+    // force_generic_plan once for every query of its text; auto as PostgreSQL chooses (see SettingsSql).
+    const string ScopeSettingsSql = TenantCommand.ScopeSql + ", set_config('jit', 'off', true), set_config('plan_cache_mode', '{plan}', true)";
 
     // Vector settings, from one int[] parameter ($3: enable_sort off (1) or on (0), hnsw.ef_search,
     // hnsw.max_scan_tuples, ivfflat.probes; one parameter rather than four, as each costs an allocation).
@@ -33,35 +35,41 @@ internal sealed class SearchCommand : IAsyncDisposable
           set_config('ivfflat.iterative_scan', 'relaxed_order', true)
         """;
 
-    // Text settings: a plan per query, made without parallel workers, and the search language ({language}: the
-    // language given, or null for the tenant's, read by its id, $2). Under a login that row-level security applies
-    // to, the tenants policy reads chatstore.tenant_id: PostgreSQL evaluates a select list in order and runs the
+    // Text settings: plans made without parallel workers, and the search language ({language}: the language
+    // given, or null for the tenant's, read by its id, $2). Under a login that row-level security applies to,
+    // the tenants policy reads chatstore.tenant_id: PostgreSQL evaluates a select list in order and runs the
     // sub-select (an InitPlan) when its column is reached, after the tenant is set above.
     // Serial plans: a plan made for a word's frequency goes parallel for common words (thousands of matches),
     // and a search then waits for its workers to start and take cores that concurrent requests are using. On
     // two busy cores, a common word took 68 ms in parallel and 25 ms serially; raw SQL's generic plan is serial.
     const string TextSettingsSql = """
-        , set_config('plan_cache_mode', 'force_custom_plan', true), set_config('max_parallel_workers_per_gather', '0', true),
+        , set_config('max_parallel_workers_per_gather', '0', true),
           set_config('chatstore.search_language', coalesce({language}::regconfig,
               (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = $2), 'english'::regconfig)::text, true)
         """;
 
-    static readonly string VectorSql = ScopeSettingsSql + ", set_config('plan_cache_mode', 'auto', true)" + VectorSettingsSql;
-    internal static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
+    static readonly string VectorSql = ScopeSettingsSql + VectorSettingsSql;
+    static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
     static readonly string HybridSql = ScopeSettingsSql + VectorSettingsSql + TextSettingsSql.Replace("{language}", "$4", StringComparison.Ordinal);
 
-    // The same, for statements that name a plan class: PostgreSQL may make a generic plan and reuse it.
-    static readonly string SharedPlanTextSql = SharedPlan(TextSql);
-    static readonly string SharedPlanHybridSql = SharedPlan(HybridSql);
+    // By statement (text, vector, hybrid), then planned per query or once (see SettingsSql).
+    static readonly string[] Settings =
+    [
+        Planned(TextSql, "force_custom_plan"), Planned(TextSql, "force_generic_plan"),
+        Planned(VectorSql, "auto"), Planned(VectorSql, "force_generic_plan"),
+        Planned(HybridSql, "force_custom_plan"), Planned(HybridSql, "force_generic_plan"),
+    ];
 
-    static string SharedPlan(string sql) => sql.Replace("'force_custom_plan'", "'auto'", StringComparison.Ordinal);
+    static string Planned(string sql, string mode) => sql.Replace("{plan}", mode, StringComparison.Ordinal);
 
-    static string SettingsSql(bool vector, bool text, bool sharedPlan) => (vector, text) switch
-    {
-        (false, _) => sharedPlan ? SharedPlanTextSql : TextSql,
-        (true, false) => VectorSql,
-        (true, true) => sharedPlan ? SharedPlanHybridSql : HybridSql,
-    };
+    // A statement whose plan may be shared (SearchStatements.Rendered.SharedPlan) is planned once. PostgreSQL's
+    // own choice (plan_cache_mode auto) compares estimated costs, and it estimates a generic plan's LIMIT given as
+    // a parameter at a tenth of the rows, so it kept planning those searches anew (0.2-1 ms each, as much as many
+    // of them take to run). Statements with full text are otherwise planned for their query: a user's or a
+    // period's rows change which index fits. A filtered vector search is left to PostgreSQL's choice: its exact
+    // scan of a user's rows reads them through one index whoever the user is, and is planned once that way.
+    internal static string SettingsSql(bool vector, bool text, bool sharedPlan) =>
+        Settings[(vector ? text ? 4 : 2 : 0) + (sharedPlan ? 1 : 0)];
 
     readonly TenantCommand _command;
     readonly int _slots;

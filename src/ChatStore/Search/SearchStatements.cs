@@ -45,7 +45,7 @@ internal static class SearchStatements
 
     /// <summary>
     /// A rendered statement, the slots it binds, those of them bound as elements of its last parameter (int[]),
-    /// and whether its plan may be reused (it names a plan class).
+    /// and whether one plan serves all its queries (see <see cref="SharedPlan"/>).
     /// </summary>
     public sealed record Rendered(string Sql, int Slots, int Packed, bool SharedPlan);
 
@@ -55,7 +55,13 @@ internal static class SearchStatements
 
     public static int KindBit(SearchKind kind) => 1 << (int)kind;
 
-    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s), sharedPlan: s.PlanClass is not null));
+    public static Rendered For(Shape shape) => Cache.GetOrAdd(shape, static s => Number(Render(s), SharedPlan(s)));
+
+    /// <summary>
+    /// Whether one plan may serve every query of a shape: it names a plan class, or it is a vector search in index
+    /// order, which enable_sort = off leaves one plan (the index's ordered scan, whatever the filters select).
+    /// </summary>
+    static bool SharedPlan(Shape s) => s.PlanClass is not null || s.Statement == Statement.Vector && s.Mode == VectorSearchMode.Index;
 
     /// <summary>The integer slots (those <see cref="TypeOf"/> types as integer): bound as one int[] parameter when a statement uses two or more.</summary>
     public static readonly int IntegerSlots = Enum.GetValues<Slot>().Where(s => TypeOf(s) == NpgsqlDbType.Integer).Aggregate(0, (bits, s) => bits | 1 << (int)s);

@@ -101,8 +101,10 @@ namespace ChatStore.Search
             var vector = await QueryVectorAsync(query, cancellationToken).ConfigureAwait(false);
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
-            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode)), settings,
-                false, null, cancellationToken).ConfigureAwait(false);
+            // A search in index order has one plan whatever the tenant; the exact scan is planned for the tenant's size.
+            var planClass = mode == VectorSearchMode.Index ? null : await PlanClassAsync(filters, TenantPlanClasses.Embeddings, cancellationToken).ConfigureAwait(false);
+            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode) with { PlanClass = planClass }),
+                settings, false, null, cancellationToken).ConfigureAwait(false);
             AddFilters(cmd, filters);
             cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
             var hits = await cmd.ReadListAsync(MapVector, k, mode == VectorSearchMode.Auto ? 9 : -1, cancellationToken).ConfigureAwait(false);

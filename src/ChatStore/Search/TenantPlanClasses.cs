@@ -12,9 +12,9 @@ namespace ChatStore.Search;
 /// plan made for a small tenant would read a large one through a btree with the text as a filter. A search
 /// statement therefore names its tenant's class, the rounded base-4 logarithm of the rows the planner
 /// estimates the tenant has in each table the statement reads (<c>-- plan class: messages 5</c>): tenants
-/// of one class run one statement text, whose plan PostgreSQL may make once and reuse (plan_cache_mode
-/// auto), and tenants of other classes run their own. Without a class (no statistics yet), a statement is
-/// planned for each query.
+/// of one class run one statement text, which PostgreSQL plans once and whose plan they reuse (a generic plan:
+/// see <see cref="SearchCommand"/>), and tenants of other classes run their own. Without a class (no statistics
+/// yet), a statement is planned for each query.
 /// </summary>
 /// <remarks>
 /// The estimates are those the planner makes: a tenant among a table's most common values has its frequency

@@ -57,10 +57,15 @@ public sealed class SearchPlanTests
         await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
         await ExecuteAsync(cs, "ANALYZE messages");
 
-        var nodes = Plans.Nodes(await ExplainAsync(cs, large.Id, "zanzibar")).ToList();
-        Assert.DoesNotContain(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_user_time_idx");
-        var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_tenant_search_idx");
-        Assert.Equal(20000 / 3, scan.GetProperty("Actual Rows").GetDouble());
+        // The plan made for this query, and the one made once for every query of the tenant's class (which knows
+        // the tenant, not the word).
+        foreach (var generic in new[] { false, true })
+        {
+            var nodes = Plans.Nodes(await ExplainAsync(cs, large.Id, "zanzibar", generic: generic)).ToList();
+            Assert.DoesNotContain(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_user_time_idx");
+            var scan = Assert.Single(nodes, n => n.TryGetProperty("Index Name", out var i) && i.GetString() == "messages_tenant_search_idx");
+            Assert.Equal(20000 / 3, scan.GetProperty("Actual Rows").GetDouble());
+        }
     }
 
     [Fact]
@@ -148,10 +153,54 @@ public sealed class SearchPlanTests
         for (var i = 0; i < 3; i++)
             Assert.Equal(20, (await client.ForTenant(large.Id).Search.FullTextAsync(query with { UserId = user })).Items.Count);
 
-        var plans = await PreparedSearchesAsync(client);
+        // Each class's statement is planned once and its plan reused; the user's search is planned for each query.
+        var plans = await PreparedSearchesAsync(client, "%ts_headline%");
         Assert.Equal(["messages 0", "messages 7", "none"], plans.Select(p => p.Class));
-        Assert.True(plans[0].Generic > 0, $"the small tenants' statement made {plans[0].Custom} custom plans and no generic one");
-        Assert.Equal(0, plans[2].Generic);
+        // (The client prepares a statement at its second use, so the first query of each is not counted.)
+        Assert.Equal([(9L, 0L), (2L, 0L), (0L, 2L)], plans.Select(p => (p.Generic, p.Custom)));
+    }
+
+    [Fact]
+    public async Task A_search_in_index_order_reuses_one_plan_and_an_exact_one_shares_its_tenants_class()
+    {
+        // Two tenants of 40 vectors and a user each. In index order the plan is the HNSW scan whatever the tenant,
+        // user or values, so every such search runs one plan, made once. An exact search of a whole tenant names
+        // the tenant's class (its plan depends on the tenant's rows) and is planned once for that class.
+        var (cs, setup) = await MigratedDatabaseAsync("knnplan");
+        await setup.DisposeAsync();
+        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var space = await client.Embeddings.RegisterSpaceAsync(new NewEmbeddingSpace { Name = "plans", Model = "test", Dimensions = 8 });
+        var tenants = new List<(Guid Tenant, Guid User)>();
+        for (var t = 0; t < 2; t++)
+        {
+            var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "neighbourly " + t });
+            var user = (await IdsAsync(cs, "INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id", tenant.Id))[0];
+            var subjects = await IdsAsync(cs, """
+                INSERT INTO subjects (id, tenant_id, user_id, kind, name) SELECT gen_random_uuid(), $1, $2, 'topic', 'topic ' || g FROM generate_series(1, 40) g RETURNING id
+                """, tenant.Id, user);
+            for (var i = 0; i < subjects.Count; i++)
+                await client.ForTenant(tenant.Id).Embeddings.UpsertAsync(space, EmbeddingOwner.Subject(subjects[i]), SearchData.Axis(8, i % 8, 0.2f, i));
+            tenants.Add((tenant.Id, user));
+        }
+        await ExecuteAsync(cs, "ANALYZE embeddings");
+
+        foreach (var (tenant, user) in tenants)
+            for (var i = 0; i < 3; i++)
+            {
+                var scope = client.ForTenant(tenant);
+                var query = new VectorSearchQuery { Space = space, Vector = SearchData.Axis(8, i), K = 5, Mode = VectorSearchMode.Index };
+                Assert.Equal(5, (await scope.Search.VectorAsync(query)).Count);
+                Assert.Equal(5, (await scope.Search.VectorAsync(query with { UserId = user })).Count);
+                Assert.Equal(5, (await scope.Search.VectorAsync(query with { Mode = VectorSearchMode.Exact })).Count);
+            }
+
+        var plans = await PreparedSearchesAsync(client, "%<=>%");
+        // Index order: one statement without a user and one with, each planned once for both tenants (the client
+        // prepares a statement at its second use: 5 of the 6 queries are counted).
+        Assert.Equal([(5L, 0L), (5L, 0L)], plans.Where(p => p.Class == "none").Select(p => (p.Generic, p.Custom)));
+        // 40 vectors: the base-4 logarithm of 41 is 2; both tenants are of that class.
+        var exact = Assert.Single(plans, p => p.Class == "embeddings 2");
+        Assert.Equal((5L, 0L), (exact.Generic, exact.Custom));
     }
 
     [Fact]
@@ -181,18 +230,19 @@ public sealed class SearchPlanTests
             Assert.Equal(10, hits.Count);
         }
         // 20 rows in each table: the base-4 logarithm of 21 is 2.
-        Assert.Contains(await PreparedSearchesAsync(client), p => p.Class == "memories 2, embeddings 2");
+        Assert.Contains(await PreparedSearchesAsync(client, "%ts_headline%"), p => p.Class == "memories 2, embeddings 2");
     }
 
-    // The search statements prepared on the client's one connection: the plan class each names ("none" for
-    // none), and how many generic and custom plans PostgreSQL made for it.
-    static async Task<List<(string Class, long Generic, long Custom)>> PreparedSearchesAsync(ChatStoreClient client)
+    // The statements prepared on the client's one connection whose text is like the pattern: the plan class each
+    // names ("none" for none), and how many generic and custom plans PostgreSQL made for it.
+    static async Task<List<(string Class, long Generic, long Custom)>> PreparedSearchesAsync(ChatStoreClient client, string like)
     {
         await using var same = await client.DataSource.OpenConnectionAsync();
         await using var statements = new NpgsqlCommand("""
             SELECT coalesce(substring(statement FROM '-- plan class: (.*)$'), 'none'), generic_plans, custom_plans
-              FROM pg_prepared_statements WHERE statement LIKE '%ts_headline%' ORDER BY 1
+              FROM pg_prepared_statements WHERE statement LIKE $1 ORDER BY 1
             """, same);
+        statements.Parameters.Add(new() { Value = like });
         var plans = new List<(string Class, long Generic, long Custom)>();
         await using var reader = await statements.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -252,9 +302,10 @@ public sealed class SearchPlanTests
     }
 
     // EXPLAIN ANALYZE of the single-kind full-text statement as the application role in the tenant, after the
-    // settings statement the store runs before it (SearchCommand.TextSql) and any further settings given, with
-    // the parameters the store binds (text, limit, snippet options). Rolled back.
-    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null)
+    // settings statement the store runs before it (SearchCommand.SettingsSql) and any further settings given, with
+    // the parameters the store binds (text, limit, snippet options): planned for them, or (generic) once for every
+    // query, as a statement that names a plan class is. Rolled back.
+    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null, bool generic = false)
     {
         var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(SearchKind.Message),
             SearchStatements.Has.None, default, default, 0, default);
@@ -262,7 +313,7 @@ public sealed class SearchPlanTests
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var set = new NpgsqlCommand(SearchCommand.TextSql.Replace("{schema}", "\"public\"", StringComparison.Ordinal), conn, tx))
+        await using (var set = new NpgsqlCommand(SearchCommand.SettingsSql(vector: false, text: true, sharedPlan: generic).Replace("{schema}", "\"public\"", StringComparison.Ordinal), conn, tx))
         {
             set.Parameters.Add(new() { Value = "chatstore_app" });
             set.Parameters.Add(new() { Value = tenantId });
@@ -274,10 +325,22 @@ public sealed class SearchPlanTests
             await using var more = new NpgsqlCommand(moreSettings, conn, tx);
             await more.ExecuteNonQueryAsync();
         }
-        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, conn, tx);
-        explain.Parameters.Add(new() { Value = text });
-        explain.Parameters.Add(new() { Value = 21 });
-        explain.Parameters.Add(new() { Value = "StartSel=<b>, StopSel=</b>" });
+        if (generic)
+        {
+            // A prepared statement: under the shared plans' settings, its plan is made without the values.
+            await using var prepare = new NpgsqlCommand("PREPARE search (text, int, text) AS " + sql, conn, tx);
+            await prepare.ExecuteNonQueryAsync();
+        }
+        const string headline = "StartSel=<b>, StopSel=</b>";
+        // EXECUTE takes no parameters of the statement around it: its values are literals.
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) "
+            + (generic ? $"EXECUTE search ('{text.Replace("'", "''", StringComparison.Ordinal)}', 21, '{headline}')" : sql), conn, tx);
+        if (!generic)
+        {
+            explain.Parameters.Add(new() { Value = text });
+            explain.Parameters.Add(new() { Value = 21 });
+            explain.Parameters.Add(new() { Value = headline });
+        }
         var json = (string)(await explain.ExecuteScalarAsync())!;
         return JsonDocument.Parse(json).RootElement[0].GetProperty("Plan").Clone();
     }
