@@ -103,7 +103,7 @@ namespace ChatStore.Search
 
             // A search in index order has one plan whatever the tenant; the exact scan is planned for the tenant's size.
             var planClass = mode == VectorSearchMode.Index ? null : await PlanClassAsync(filters, TenantPlanClasses.Embeddings, cancellationToken).ConfigureAwait(false);
-            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode) with { PlanClass = planClass }),
+            await using var cmd = await SearchCommand.CreateAsync(_scope, SearchStatements.For(Shape(SearchStatements.Statement.Vector, query, filters, mode, planClass)),
                 settings, false, null, cancellationToken).ConfigureAwait(false);
             AddFilters(cmd, filters);
             cmd.Add(Slot.Vector, vector).Add(Slot.K, k).Add(Slot.Threshold, threshold);
@@ -135,7 +135,7 @@ namespace ChatStore.Search
             (settings, mode) = KnownSize(query, filters, settings, mode, threshold);
 
             var planClass = await PlanClassAsync(filters, filters.Kinds & TextKindBits | TenantPlanClasses.Embeddings, cancellationToken).ConfigureAwait(false);
-            var (hits, setSize) = await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode) with { PlanClass = planClass }, settings, text,
+            var (hits, setSize) = await RunAsync(Shape(SearchStatements.Statement.Hybrid, query, filters, mode, planClass), settings, text,
                 (filters, vector, candidates, threshold, limit, headline, rrfK), static (cmd, text, p) =>
                 {
                     AddFilters(cmd, p.filters);
@@ -170,8 +170,8 @@ namespace ChatStore.Search
                 _scope.Context.VectorSetSizes.Remember(_scope.TenantId, query.Space.Id, filters.UserId, filters.ConversationId, threshold, setSize);
         }
 
-        static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode) =>
-            new(statement, filters.Kinds, filters.Has, mode, query.Space.Id, query.Space.Dimensions, query.Space.Metric);
+        static SearchStatements.Shape Shape(SearchStatements.Statement statement, VectorSearchSettings query, Filters filters, VectorSearchMode mode, int? planClass) =>
+            new(statement, filters.Kinds, filters.Has, mode, query.Space.Id, query.Space.Dimensions, query.Space.Metric, planClass);
 
         readonly record struct Filters(Guid? UserId, Guid? ConversationId, DateTimeOffset? From, DateTimeOffset? To, int Kinds)
         {

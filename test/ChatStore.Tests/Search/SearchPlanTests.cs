@@ -128,9 +128,8 @@ public sealed class SearchPlanTests
         // The planner estimates every small tenant at 2 rows (class 0) and the large one at 20,000 (class 7):
         // the small ones run one statement, whose plan PostgreSQL makes once and reuses, and the large one runs
         // its own. One connection, so that its prepared statements tell which plans were made.
-        var (cs, setup) = await MigratedDatabaseAsync("classes");
-        await setup.DisposeAsync();
-        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var (cs, client) = await OneConnectionClientAsync("classes");
+        await using var _ = client;
         var large = await client.Tenants.CreateAsync(new NewTenant { Name = "large" });
         var small = (await InsertSmallTenantsAsync(cs, mentionZanzibar: true)).Take(10).ToList();
         await InsertMessagesAsync(cs, large.Id, 20000, every: 3);
@@ -166,9 +165,8 @@ public sealed class SearchPlanTests
         // Two tenants of 40 vectors and a user each. In index order the plan is the HNSW scan whatever the tenant,
         // user or values, so every such search runs one plan, made once. An exact search of a whole tenant names
         // the tenant's class (its plan depends on the tenant's rows) and is planned once for that class.
-        var (cs, setup) = await MigratedDatabaseAsync("knnplan");
-        await setup.DisposeAsync();
-        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var (cs, client) = await OneConnectionClientAsync("knnplan");
+        await using var _ = client;
         var space = await client.Embeddings.RegisterSpaceAsync(new NewEmbeddingSpace { Name = "plans", Model = "test", Dimensions = 8 });
         var tenants = new List<(Guid Tenant, Guid User)>();
         for (var t = 0; t < 2; t++)
@@ -206,9 +204,8 @@ public sealed class SearchPlanTests
     [Fact]
     public async Task A_hybrid_search_names_its_class_over_the_text_and_the_vector_tables()
     {
-        var (cs, setup) = await MigratedDatabaseAsync("hybridclass");
-        await setup.DisposeAsync();
-        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" });
+        var (cs, client) = await OneConnectionClientAsync("hybridclass");
+        await using var _ = client;
         var space = await client.Embeddings.RegisterSpaceAsync(new NewEmbeddingSpace { Name = "plans", Model = "test", Dimensions = 8 });
         var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "remembering" });
         var scope = client.ForTenant(tenant.Id);
@@ -256,6 +253,15 @@ public sealed class SearchPlanTests
         var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs });
         await client.Migrator.InitAsync();
         return (cs, client);
+    }
+
+    // A migrated database of its own and a client of one connection, so that the connection's prepared statements
+    // tell which plans were made.
+    static async Task<(string ConnectionString, ChatStoreClient Client)> OneConnectionClientAsync(string name)
+    {
+        var (cs, setup) = await MigratedDatabaseAsync(name);
+        await setup.DisposeAsync();
+        return (cs, await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = cs + ";Maximum Pool Size=1" }));
     }
 
     // 3,000 tenants of one user, one conversation and 2 messages ("small talk 1", "small talk 2"; with
