@@ -33,7 +33,7 @@ public sealed partial class SearchSql(Guid spaceId, int dimensions)
         """;
 
     /// <summary>
-    /// $1 query text → the tenant's top 20 live messages (not in a deleted conversation), best first
+    /// $1 query text → the tenant's top 20 live messages (not in a deleted conversation: ChatStore's NOT IN, a hash of them), best first
     /// (<c>ts_rank_cd</c> normalised by length, then id), with snippets. ts_headline is costly, so
     /// PostgreSQL evaluates it after the sort and limit, for the 20 rows only.
     /// </summary>
@@ -42,7 +42,7 @@ public sealed partial class SearchSql(Guid spaceId, int dimensions)
                ts_headline('english', left(m.content, 100000), q.h, '{Headline}') AS snippet
           FROM "public".messages m, {Query}
          WHERE m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.deleted_at IS NULL AND m.search_vector @@ q.q
-           AND NOT EXISTS (SELECT 1 FROM "public".conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NOT NULL)
+           AND m.conversation_id NOT IN (SELECT c.id FROM "public".conversations c WHERE c.tenant_id = current_setting('chatstore.tenant_id')::uuid AND c.deleted_at IS NOT NULL)
          ORDER BY rank DESC, m.id DESC
          LIMIT 20
         """;

@@ -223,6 +223,15 @@ internal static class SearchStatements
 
     const string Match = "@@ websearch_to_tsquery(current_setting('chatstore.search_language')::regconfig, {text})";
 
+    // The tenant's deleted conversations, whose messages a search skips. NOT IN over ids (never null) is
+    // NOT EXISTS, planned differently: PostgreSQL reads them once into a hash (a hashed SubPlan) and checks
+    // each match against it. As NOT EXISTS, a plan made for a tenant with few of them joined each match
+    // with the whole list (a nested loop over a Materialize): with 300 of 1,000 conversations deleted, a
+    // shared plan's common-word search took 404 ms and a mid-frequency one 10.3 ms, against 49 and 1.9 ms
+    // this way, which is also no slower with none deleted.
+    const string DeletedConversations =
+        "SELECT c.id FROM {schema}.conversations c WHERE c.tenant_id = current_setting('chatstore.tenant_id')::uuid AND c.deleted_at IS NOT NULL";
+
     /// <summary>
     /// The full-text match of each kind asked for, with the filters given: its select list (kind, id), its
     /// FROM and WHERE, and its rank expression. A kind that lacks a filter that is set (roles: messages
@@ -244,7 +253,7 @@ internal static class SearchStatements
         if (In(s.Kinds, SearchKind.Message))
             Add(SearchKind.Message, $"""
                  AND m.deleted_at IS NULL{Filter(f, Has.User, "m.user_id = {user}")}{Filter(f, Has.Conversation, "m.conversation_id = {conversation}")}{Filter(f, Has.From, "m.created_at >= {from}")}{Filter(f, Has.To, "m.created_at < {to}")}{Filter(f, Has.Roles, "m.role = ANY ({roles})")}{Filter(f, Has.Statuses, "m.status = ANY ({statuses})")}
-                   AND NOT EXISTS (SELECT 1 FROM {"{schema}"}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NOT NULL)
+                   AND m.conversation_id NOT IN ({DeletedConversations})
                 """);
         if (In(s.Kinds, SearchKind.Memory) && (f & (Has.Roles | Has.Statuses)) == 0)
             Add(SearchKind.Memory, $"""

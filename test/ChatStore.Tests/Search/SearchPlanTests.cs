@@ -69,6 +69,39 @@ public sealed class SearchPlanTests
     }
 
     [Fact]
+    public async Task Matches_are_checked_against_one_hash_of_the_tenants_deleted_conversations()
+    {
+        // 200 conversations of 20 messages that all mention the word; half of them are deleted after the
+        // statistics were taken, as a shared plan meets a tenant that deleted more than the one it was made for.
+        // Joined with NOT EXISTS, that plan compared each match with the whole list of deleted conversations
+        // (a nested loop over a Materialize): 4,000 matches times 100. They are read once, into a hash.
+        var (cs, client) = await MigratedDatabaseAsync("deletedconversations");
+        await using var _ = client;
+        var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "tidy" });
+        await InsertMessagesAsync(cs, tenant.Id, 20, every: 1, conversations: 200);
+        await ExecuteAsync(cs, "ANALYZE messages");
+        await ExecuteAsync(cs, "ANALYZE conversations");
+        var deleted = await IdsAsync(cs, """
+            UPDATE conversations SET deleted_at = now() WHERE id IN (SELECT id FROM conversations WHERE tenant_id = $1 ORDER BY id LIMIT 100) RETURNING id
+            """, tenant.Id);
+
+        foreach (var generic in new[] { false, true })
+        {
+            var nodes = Plans.Nodes(await ExplainAsync(cs, tenant.Id, "zanzibar", generic: generic)).ToList();
+            Assert.DoesNotContain(nodes, n => n.GetProperty("Node Type").GetString() is "Materialize" or "Nested Loop");
+            var heap = Assert.Single(nodes, n => n.TryGetProperty("Relation Name", out var r) && r.GetString() == "messages");
+            Assert.Contains("hashed SubPlan", heap.GetProperty("Filter").GetString(), StringComparison.Ordinal);
+            Assert.Equal(2000, heap.GetProperty("Actual Rows").GetDouble());
+            var conversations = Assert.Single(nodes, n => n.TryGetProperty("Relation Name", out var r) && r.GetString() == "conversations");
+            Assert.Equal((1.0, 100.0), (conversations.GetProperty("Actual Loops").GetDouble(), conversations.GetProperty("Actual Rows").GetDouble()));
+        }
+
+        var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message], Limit = 100 });
+        Assert.Equal(100, found.Items.Count);
+        Assert.DoesNotContain(found.Items, h => deleted.Contains(h.ConversationId!.Value));
+    }
+
+    [Fact]
     public async Task Messages_and_memories_wait_in_short_pending_lists_of_their_search_indexes()
     {
         // Every search reads an index's whole pending list, so the two indexes that take a stream of single rows
@@ -98,26 +131,32 @@ public sealed class SearchPlanTests
     [Fact]
     public async Task A_common_word_is_searched_without_parallel_workers()
     {
-        // Parallel plans are made free, so that the planner would search a word in half of 20,000 messages with
+        // Parallel plans are made free, so that the planner would search a word in half of 20,000 memories with
         // workers: after the store's settings it does not (workers wait for cores that concurrent requests use).
-        // The control allows two workers again and must get them.
+        // The control allows two workers again and must get them. (A search of messages cannot go parallel: its
+        // check against the deleted conversations, a hashed SubPlan, keeps its scan in the leader.)
         var (cs, client) = await MigratedDatabaseAsync("serial");
         await using var _ = client;
         var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "talkative" });
-        await InsertMessagesAsync(cs, tenant.Id, 20000, every: 2);
-        await ExecuteAsync(cs, "ANALYZE messages");
+        await ExecuteAsync(cs, """
+            WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id),
+                 t AS (SELECT g, CASE WHEN g % 2 = 0 THEN 'about zanzibar ' ELSE 'filler text ' END || g AS text FROM generate_series(1, 20000) g)
+            INSERT INTO memories (id, tenant_id, user_id, content, content_hash)
+            SELECT gen_random_uuid(), $1, u.id, t.text, sha256(convert_to(t.text, 'UTF8')) FROM u, t
+            """, tenant.Id);
+        await ExecuteAsync(cs, "ANALYZE memories");
         const string free = """
             SELECT set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                    set_config('min_parallel_table_scan_size', '0', true), set_config('min_parallel_index_scan_size', '0', true)
             """;
 
         static bool Parallel(JsonElement plan) => Plans.Nodes(plan).Any(n => n.GetProperty("Node Type").GetString() is "Gather" or "Gather Merge");
-        Assert.True(Parallel(await ExplainAsync(cs, tenant.Id, "zanzibar", free + ", set_config('max_parallel_workers_per_gather', '2', true)")));
-        var plan = await ExplainAsync(cs, tenant.Id, "zanzibar", free);
+        Assert.True(Parallel(await ExplainAsync(cs, tenant.Id, "zanzibar", free + ", set_config('max_parallel_workers_per_gather', '2', true)", kind: SearchKind.Memory)));
+        var plan = await ExplainAsync(cs, tenant.Id, "zanzibar", free, kind: SearchKind.Memory);
         Assert.False(Parallel(plan));
         Assert.Equal(21, plan.GetProperty("Actual Rows").GetDouble());
 
-        var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Message], Limit = 20 });
+        var found = await client.ForTenant(tenant.Id).Search.FullTextAsync(new SearchQuery { Text = "zanzibar", Kinds = [SearchKind.Memory], Limit = 20 });
         Assert.Equal(20, found.Items.Count);
     }
 
@@ -289,14 +328,14 @@ public sealed class SearchPlanTests
         return ids;
     }
 
-    // A user and a conversation of the tenant with count messages; every every-th one mentions zanzibar.
-    static Task InsertMessagesAsync(string cs, Guid tenantId, int count, int every) => ExecuteAsync(cs, """
+    // A user of the tenant with conversations conversations of count messages each; every every-th one mentions zanzibar.
+    static Task InsertMessagesAsync(string cs, Guid tenantId, int count, int every, int conversations = 1) => ExecuteAsync(cs, """
         WITH u AS (INSERT INTO users (id, tenant_id, role) VALUES (gen_random_uuid(), $1, 'user') RETURNING id),
-             c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), $1, u.id FROM u RETURNING id, user_id)
+             c AS (INSERT INTO conversations (id, tenant_id, user_id) SELECT gen_random_uuid(), $1, u.id FROM u, generate_series(1, $4) RETURNING id, user_id)
         INSERT INTO messages (id, tenant_id, conversation_id, user_id, seq, role, content)
         SELECT gen_random_uuid(), $1, c.id, c.user_id, g, 'user', CASE WHEN g % $3 = 0 THEN 'about zanzibar ' ELSE 'filler text ' END || g
           FROM c, generate_series(1, $2) AS g
-        """, tenantId, count, every);
+        """, tenantId, count, every, conversations);
 
     static async Task ExecuteAsync(string cs, string sql, params object[] args)
     {
@@ -307,13 +346,14 @@ public sealed class SearchPlanTests
         await cmd.ExecuteNonQueryAsync();
     }
 
-    // EXPLAIN ANALYZE of the single-kind full-text statement as the application role in the tenant, after the
+    // EXPLAIN ANALYZE of the single-kind full-text statement (messages unless another kind is given) as the application role in the tenant, after the
     // settings statement the store runs before it (SearchCommand.SettingsSql) and any further settings given, with
     // the parameters the store binds (text, limit, snippet options): planned for them, or (generic) once for every
     // query, as a statement that names a plan class is. Rolled back.
-    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null, bool generic = false)
+    static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null, bool generic = false,
+        SearchKind kind = SearchKind.Message)
     {
-        var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(SearchKind.Message),
+        var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(kind),
             SearchStatements.Has.None, default, default, 0, default);
         var sql = SearchStatements.For(shape).Sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
         await using var conn = new NpgsqlConnection(cs);
