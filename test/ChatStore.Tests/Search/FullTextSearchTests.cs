@@ -149,6 +149,11 @@ public sealed class FullTextSearchTests
         await SearchData.ExecAsync("UPDATE messages SET deleted_at = now() WHERE id = $1", m3);
         await SearchData.ExecAsync("UPDATE conversations SET deleted_at = now() WHERE id = $1", c1);
         Assert.Equal(Sorted(mem, doc), await Ids(new SearchQuery { Text = "zebra", UserId = ada }));
+        Assert.Equal(Sorted(mem, doc, bobs), await Ids(new SearchQuery { Text = "zebra" }));
+        Assert.Equal(Sorted(bobs), await Ids(new SearchQuery { Text = "zebra", Kinds = [SearchKind.Message] }));
+        var space = await SearchData.SharedSpaceAsync();
+        var hybrid = await scope.Search.HybridAsync(new HybridSearchQuery { Space = space, Text = "zebra", Vector = SearchData.Axis(space.Dimensions, 0), Kinds = [SearchKind.Message] });
+        Assert.Equal([bobs], hybrid.Select(h => h.Id));
     }
 
     [Fact]
