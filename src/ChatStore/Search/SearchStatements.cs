@@ -228,7 +228,9 @@ internal static class SearchStatements
     // each match against it. As NOT EXISTS, a plan made for a tenant with few of them joined each match
     // with the whole list (a nested loop over a Materialize): with 300 of 1,000 conversations deleted, a
     // shared plan's common-word search took 404 ms and a mid-frequency one 10.3 ms, against 49 and 1.9 ms
-    // this way, which is also no slower with none deleted.
+    // this way, which is also no slower with none deleted. PostgreSQL hashes the list when it estimates that
+    // it fits in hash_mem (about 200,000 ids at the default work_mem); beyond that it would scan the list for
+    // each match, so a tenant that keeps that many deleted conversations should purge them (RetentionStore).
     const string DeletedConversations =
         "SELECT c.id FROM {schema}.conversations c WHERE c.tenant_id = current_setting('chatstore.tenant_id')::uuid AND c.deleted_at IS NOT NULL";
 
