@@ -33,9 +33,9 @@ public sealed partial class SearchSql(Guid spaceId, int dimensions)
         """;
 
     /// <summary>
-    /// $1 query text → the tenant's top 20 live messages (not in a deleted conversation: ChatStore's NOT IN, a hash of them), best first
-    /// (<c>ts_rank_cd</c> normalised by length, then id), with snippets. ts_headline is costly, so
-    /// PostgreSQL evaluates it after the sort and limit, for the 20 rows only.
+    /// $1 query text → the tenant's top 20 live messages (not in a deleted conversation: ChatStore's NOT IN,
+    /// a hash of them), best first (<c>ts_rank_cd</c> normalised by length, then id), with snippets.
+    /// ts_headline is costly, so PostgreSQL evaluates it after the sort and limit, for the 20 rows only.
     /// </summary>
     public const string FullTextSql = $"""
         SELECT m.id, m.user_id, m.conversation_id, m.role, m.status, m.created_at, ts_rank_cd(m.search_vector, q.q, 1) AS rank,

@@ -346,10 +346,11 @@ public sealed class SearchPlanTests
         await cmd.ExecuteNonQueryAsync();
     }
 
-    // EXPLAIN ANALYZE of the single-kind full-text statement (messages unless another kind is given) as the application role in the tenant, after the
-    // settings statement the store runs before it (SearchCommand.SettingsSql) and any further settings given, with
-    // the parameters the store binds (text, limit, snippet options): planned for them, or (generic) once for every
-    // query, as a statement that names a plan class is. Rolled back.
+    // EXPLAIN ANALYZE of the single-kind full-text statement (messages unless another kind is given) as the
+    // application role in the tenant, after the settings statement the store runs before it
+    // (SearchCommand.SettingsSql) and any further settings given, with the parameters the store binds (text,
+    // limit, snippet options): planned for them, or (generic) once for every query, as a statement that names a
+    // plan class is. Rolled back.
     static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null, bool generic = false,
         SearchKind kind = SearchKind.Message)
     {
