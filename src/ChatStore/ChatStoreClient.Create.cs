@@ -48,20 +48,7 @@ public sealed partial class ChatStoreClient
                 embedded = await EmbeddedPostgres.StartAsync(settings.EmbeddedDataDirectory, loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken).ConfigureAwait(false);
                 connectionString = await EnsureEmbeddedDatabaseAsync(embedded.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
-            var builder = new NpgsqlDataSourceBuilder(connectionString);
-            var cs = builder.ConnectionStringBuilder;
-            if (settings.MaxPoolSize is int pool) cs.MaxPoolSize = pool;
-            if (settings.CommandTimeoutSeconds is int timeout) cs.CommandTimeout = timeout;
-            cs.ApplicationName ??= "chatstore";
-            // Every setting ChatStore makes is transaction-local, so the per-return DISCARD ALL is not needed.
-            cs.NoResetOnClose = true;
-            if (cs.MaxAutoPrepare == 0)
-            {
-                cs.MaxAutoPrepare = 128;
-                cs.AutoPrepareMinUsages = 2;
-            }
-            builder.UseLoggerFactory(loggerFactory);
-            var dataSource = builder.Build();
+            var dataSource = BuildDataSource(connectionString, settings, loggerFactory);
             return new ChatStoreClient(dataSource, settings.Schema, settings.AppRole, limits, loggerFactory, embedded);
         }
         catch
@@ -72,7 +59,30 @@ public sealed partial class ChatStoreClient
         }
     }
 
-    /// <summary>Creates a client from settings (see <see cref="CreateAsync"/>), blocking while the embedded cluster starts.</summary>
+    /// <summary>
+    /// The data source ChatStore builds from a connection string and <paramref name="settings"/>: pool size,
+    /// command timeout, auto-prepare, and Npgsql's log lines through <paramref name="loggerFactory"/> with
+    /// its per-statement lines at Debug. Builds only; opens no connection.
+    /// </summary>
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, ChatStoreSettings settings, ILoggerFactory loggerFactory)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var cs = builder.ConnectionStringBuilder;
+        if (settings.MaxPoolSize is int pool) cs.MaxPoolSize = pool;
+        if (settings.CommandTimeoutSeconds is int timeout) cs.CommandTimeout = timeout;
+        cs.ApplicationName ??= "chatstore";
+        // Every setting ChatStore makes is transaction-local, so the per-return DISCARD ALL is not needed.
+        cs.NoResetOnClose = true;
+        if (cs.MaxAutoPrepare == 0)
+        {
+            cs.MaxAutoPrepare = 128;
+            cs.AutoPrepareMinUsages = 2;
+        }
+        builder.UseLoggerFactory(new QuietStatementsLoggerFactory(loggerFactory));
+        return builder.Build();
+    }
+
+    /// <summary>Creates a client from settings (see <see cref="CreateAsync"/>), blocking while the embedded cluster starts. In an app with a host, use <c>services.AddChatStore()</c> instead: it starts the cluster in a hosted service.</summary>
     public static ChatStoreClient Create(ChatStoreSettings settings, ChatStoreLimits? limits = null, ILoggerFactory? loggerFactory = null) =>
         CreateAsync(settings, limits, loggerFactory).GetAwaiter().GetResult();
 

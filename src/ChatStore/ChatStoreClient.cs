@@ -15,6 +15,8 @@ namespace ChatStore;
 public sealed partial class ChatStoreClient : IAsyncDisposable
 {
     readonly IAsyncDisposable? _owned;
+    readonly bool _ownsDataSource;
+    int _disposed;
 
     /// <summary>Creates a client over an existing data source (connections as the schema owner or a member of the application role).</summary>
     public ChatStoreClient(NpgsqlDataSource dataSource, string schema = "public", string? appRole = "chatstore_app",
@@ -24,7 +26,7 @@ public sealed partial class ChatStoreClient : IAsyncDisposable
     }
 
     internal ChatStoreClient(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits? limits,
-        ILoggerFactory? loggerFactory, IAsyncDisposable? owned)
+        ILoggerFactory? loggerFactory, IAsyncDisposable? owned, bool ownsDataSource = true)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         Sql.QuoteIdentifier(schema);
@@ -33,6 +35,7 @@ public sealed partial class ChatStoreClient : IAsyncDisposable
         Migrator = new Migrator(dataSource, schema, appRole, logger: factory.CreateLogger<Migrator>());
         Tenants = new TenantStore(Context);
         _owned = owned;
+        _ownsDataSource = ownsDataSource;
     }
 
     internal StoreContext Context { get; }
@@ -52,10 +55,13 @@ public sealed partial class ChatStoreClient : IAsyncDisposable
     /// <summary>The API of one tenant.</summary>
     public TenantScope ForTenant(Guid tenantId) => new(Context, Validate.Id(tenantId, "tenantId"));
 
-    /// <inheritdoc />
+    /// <summary>Disposes the data source (unless it was an app's own, handed over by dependency injection) and stops the embedded cluster this client started.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Context.DataSource.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        if (_ownsDataSource)
+            await Context.DataSource.DisposeAsync().ConfigureAwait(false);
         if (_owned is not null)
             await _owned.DisposeAsync().ConfigureAwait(false);
     }

@@ -5,7 +5,6 @@ using ChatStore.Connection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace ChatStore.Server.Tests;
@@ -49,8 +48,8 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Server:MaxRequestBodyBytes", (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.ConfigureServices(services =>
         {
-            services.RemoveAll<ChatStoreClient>();
-            services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString }));
+            // The app's own data source, as Npgsql.DependencyInjection registers it: AddChatStore uses it.
+            services.AddNpgsqlDataSource(ConnectionString);
         });
     }
 

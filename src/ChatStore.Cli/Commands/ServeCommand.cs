@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using ChatStore.DependencyInjection;
 using ChatStore.Server.Hosting;
 using ChatStore.Tenants;
 using Microsoft.AspNetCore.Builder;
@@ -33,7 +34,7 @@ internal static class ServeCommand
                     builder.WebHost.UseUrls(parse.GetValue(urls)!);
                     builder.Configuration["Server:OperatorKey"] = key;
                 });
-                var client = app.Services.GetRequiredService<ChatStoreClient>();
+                var client = await app.Services.GetRequiredService<ChatStoreStartup>().GetClientAsync(cancellationToken);
                 if (parse.GetValue(migrate))
                 {
                     var run = await client.Migrator.InitAsync(cancellationToken: cancellationToken);

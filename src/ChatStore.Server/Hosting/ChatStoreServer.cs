@@ -24,10 +24,25 @@ public static class ChatStoreServer
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddEnvironmentVariables("CHATSTORE_");
+        configure?.Invoke(builder);
+        builder.AddChatStoreServer(settings);
+        var app = builder.Build();
+        app.MapChatStore();
+        return app;
+    }
+
+    /// <summary>
+    /// Registers the HTTP service's services in an app: ChatStore itself (<c>AddChatStore</c>, with its health check),
+    /// authentication, problem details, rate limits, request timeouts and OpenAPI. Its options are read from the
+    /// <c>Server</c> configuration section (<see cref="ServerOptions"/>); <paramref name="settings"/> override
+    /// ChatStore's environment and config-file settings. Call <see cref="MapChatStore"/> on the built app.
+    /// </summary>
+    public static WebApplicationBuilder AddChatStoreServer(this WebApplicationBuilder builder, ChatStoreSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         var server = builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection("Server"));
         // Request lines come from RequestLogging; the driver's per-command lines are noise here.
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        configure?.Invoke(builder);
         var options = builder.Configuration.GetSection("Server").Get<ServerOptions>() ?? new ServerOptions();
 
         builder.WebHost.ConfigureKestrel(k =>
@@ -76,9 +91,18 @@ public static class ChatStoreServer
             o.AddDocumentTransformer<OpenApiSecurity>();
             o.AddOperationTransformer<OpenApiOperations>();
         });
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks().AddChatStore();
+        return builder;
+    }
 
-        var app = builder.Build();
+    /// <summary>
+    /// Adds the HTTP service's middleware (problem details for errors, request log lines, body limit, callers,
+    /// rate limits, timeouts, idempotency) and maps its routes: <c>/openapi/v1.json</c>, <c>/healthz</c>,
+    /// <c>/readyz</c> and every <c>/v1</c> route. Call <see cref="AddChatStoreServer"/> on the builder first.
+    /// </summary>
+    public static WebApplication MapChatStore(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseMiddleware<RequestLogging>();
         app.UseMiddleware<RequestBodyLimit>();
