@@ -6,7 +6,8 @@
 #      and `chatstore db init` on a fresh schema;
 #   3. restores samples/ChatBackend from that folder (PackageReference, through a generated nuget.config), runs
 #      it on a fresh schema and drives it over HTTP: a memory, a streamed reply grounded in it, the stored history;
-#   4. serves the HTTP API with the installed tool and runs samples/typescript against it: a client generated
+#   4. compiles and runs the README's C# snippets as projects on the packages;
+#   5. serves the HTTP API with the installed tool and runs samples/typescript against it: a client generated
 #      from the live OpenAPI document, compiled with tsc --strict.
 # CHATSTORE_PACKAGES_BUILD=1 builds the projects first (otherwise they are packed from the existing build).
 set -euo pipefail
@@ -92,6 +93,53 @@ echo "$history" | jq -e --arg reply "$reply" 'length == 2 and .[1].role == "assi
   and .[1].content == $reply and .[1].outputTokens > 0 and .[1].inputTokens > 0 and .[1].costUsd > 0' >/dev/null \
   || fail "the stored reply is not complete with its tokens and cost: $history"
 say "samples/ChatBackend: streamed reply stored complete ($(echo "$history" | jq -c '.[1] | {outputTokens, costUsd}'))"
+
+say "compiling and running the README's snippets on the packages"
+# The fenced block after the README line `<!-- test-packages: NAME -->`.
+snippet() {
+  awk -v marker="<!-- test-packages: $1 -->" '
+    $0 == marker { found = 1; next }
+    found && /^```/ { if (inside) exit; inside = 1; next }
+    inside { print }' README.md
+}
+# A project of its own (outside the repository, so no central versions apply) on package $2, with the
+# snippet $1 as its Program.cs, restored from the folder; built warnings-as-errors.
+snippet_project() {
+  local dir="$tmp/snippet-$1" sdk=Microsoft.NET.Sdk
+  [ "$2" = ChatStore.Server ] && sdk=Microsoft.NET.Sdk.Web
+  mkdir -p "$dir"
+  snippet "$1" >"$dir/Program.cs"
+  [ -s "$dir/Program.cs" ] || fail "README.md has no snippet marked $1"
+  cat >"$dir/Snippet.csproj" <<XML
+<Project Sdk="$sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="$2" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+  dotnet restore "$dir" --configfile "$tmp/nuget.config" --nologo -v q >"$tmp/snippet-$1.log" 2>&1 || fail "restore of the README's $1 snippet"
+  dotnet build "$dir" -c Release --no-restore --nologo -v q -clp:ErrorsOnly >>"$tmp/snippet-$1.log" 2>&1 || fail "build of the README's $1 snippet"
+}
+snippet_project library ChatStore
+printed=$(DATABASE_SCHEMA="pkg_readme_$RANDOM$RANDOM" dotnet "$tmp/snippet-library/bin/Release/net10.0/Snippet.dll") || fail "the README's library snippet"
+[ "$printed" = '1 message(s) in "Fractions"' ] || fail "the README's library snippet printed '$printed'"
+snippet_project server ChatStore.Server
+port=$(free_port)
+DATABASE_SCHEMA="pkg_readme_$RANDOM$RANDOM" dotnet "$tmp/snippet-server/bin/Release/net10.0/Snippet.dll" --urls "http://127.0.0.1:$port" >"$tmp/snippet-server-run.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$port/healthz"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/users")" = 401 ] || fail "the README's server snippet does not guard /v1"
+# The README's registration lines are the backend sample's own.
+while IFS= read -r line; do
+  grep -qF -- "$line" samples/ChatBackend/Program.cs || fail "README.md shows '$line', which samples/ChatBackend/Program.cs does not have"
+done < <(snippet "from samples/ChatBackend/Program.cs")
 
 say "serving with the tool for samples/typescript"
 port=$(free_port)
