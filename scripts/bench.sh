@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # ChatStore side by side with raw Npgsql and EF Core: builds bench/ChatStore.Benchmarks and runs it.
 #
-#   scripts/bench.sh [--quick] [--smoke] [--only 1,2] [--keep] [--rate N]
+#   scripts/bench.sh [--quick] [--smoke] [--only 1,2] [--keep] [--rate N] [--vectors]
 #
 # --quick: a small dataset, short slices (under 3 minutes). --smoke: the small dataset, every
 # implementation once on the same inputs, results compared (scripts/test.sh runs it; no timings).
-# --bdn [ARGS]: BenchmarkDotNet (MemoryDiagnoser) over the append and history hot paths, in process,
+# --vectors: the hand-written vector path (real[] casts, bytea COPY) against Pgvector's UseVector(), kNN, upsert
+# and bulk load in alternating slices (about 2 minutes). --bdn [ARGS]: BenchmarkDotNet (MemoryDiagnoser) over the append and history hot paths, in process,
 # ARGS passed to BenchmarkDotNet (e.g. --quick --bdn --filter '*History*').
 # CHATSTORE_BENCH_NO_BUILD=1 skips the build (scripts/test.sh has just built the solution).
 #

@@ -18,6 +18,8 @@ using Npgsql;
 //   --keep          keep the run's database (a clone of the dataset) instead of dropping it
 //   --rate N        the open-loop rate of scenario 8, operations per second
 //   --results DIR   where the JSON and Markdown go (default bench/results)
+//   --vectors       ChatStore's hand-written vector path side by side with the Pgvector package's UseVector()
+//                   (kNN, upsert, bulk load) in alternating slices, on a table of its own (VectorPathComparison)
 //   --bdn [ARGS]    BenchmarkDotNet over the hot paths of scenarios 1 and 2 (HotPathBenchmarks), in process,
 //                   on the dataset --quick selects (put --quick before --bdn); ARGS go to BenchmarkDotNet
 
@@ -25,6 +27,12 @@ var options = new BenchOptions();
 string[]? bdnArgs = null;
 for (var i = 0; i < args.Length; i++)
 {
+    if (args[i] == "--vectors")
+    {
+        var vectorsUrl = Environment.GetEnvironmentVariable("CHATSTORE_BENCH_DATABASE_URL")
+            ?? throw new InvalidOperationException("CHATSTORE_BENCH_DATABASE_URL is not set: run scripts/bench.sh, which starts PostgreSQL.");
+        return await VectorPathComparison.RunAsync(DatabaseUrl.ToConnectionString(vectorsUrl), CancellationToken.None);
+    }
     if (args[i] == "--bdn")
     {
         bdnArgs = args[(i + 1)..];
