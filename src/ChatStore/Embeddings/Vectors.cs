@@ -9,10 +9,11 @@ namespace ChatStore.Embeddings;
 /// wire they go as <c>real[]</c> parameters cast in SQL, come back through <c>::real[]</c>, and bulk-load as this
 /// format in binary COPY. The Pgvector package's Npgsql plugin (0.3.2, <c>UseVector()</c>) works with Npgsql
 /// 10.0.3, but side by side (<c>scripts/bench.sh --vectors</c>: 384 dimensions, 20,000 rows under HNSW, five
-/// alternating 2 s slices each on two shared cores) it was not faster: Pgvector/hand-written, median of the
-/// rounds (range): kNN top 10 1.05× (0.66–1.40×, about 100 queries/s either way), upsert 0.98× (0.67–1.40×),
-/// bulk load 1.00× (0.86–1.01×, about 29,000 rows/s). The database's work dominates all three, so the
-/// hand-written path stays and the library needs no extra package.
+/// alternating 2 s slices each on two shared cores, two runs) it was not faster: Pgvector/hand-written, median of
+/// the rounds (range), first and second run: kNN top 10 1.05× (0.66–1.40×) and 0.95× (0.78–1.23×), about 100
+/// queries/s either way; upsert 0.98× (0.67–1.40×) and 0.81× (0.62–2.31×); bulk load 1.00× (0.86–1.01×) and
+/// 0.83× (0.74–1.06×), about 25,000–30,000 rows/s. So the hand-written path stays, and the library needs no
+/// extra package.
 /// </remarks>
 internal static class Vectors
 {
