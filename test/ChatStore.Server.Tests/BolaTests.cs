@@ -10,10 +10,20 @@ namespace ChatStore.Server.Tests;
 /// route that takes an id, aimed at user A's resources in tenant 1 by user B's session (same tenant),
 /// tenant 2's key and tenant 2's user's session. Every answer is 404 (403 where the route refuses
 /// sessions by design) and carries none of A's content; afterwards A's data is unchanged and every
-/// route works for A (so the 404s are not typos).
+/// route works for A (so the 404s are not typos). Run against the service as the application role, and as a role
+/// that bypasses row-level security (<see cref="BolaWithoutRowLevelSecurityTests"/>).
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class BolaTests(ServerFixture server)
+public sealed class BolaTests(ServerFixture server) : BolaChecks(server);
+
+/// <summary>
+/// <see cref="BolaTests"/> with the service acting as a role that bypasses row-level security: every answer is
+/// still 404 with none of A's content, so no statement leaves its tenant to the policies.
+/// </summary>
+public sealed class BolaWithoutRowLevelSecurityTests(BypassRlsServerFixture server) : BolaChecks(server), IClassFixture<BypassRlsServerFixture>;
+
+/// <summary>The checks of <see cref="BolaTests"/>, against a service fixture.</summary>
+public abstract class BolaChecks(ServerFixture server)
 {
     sealed record Route(string Method, string Url, object? Body = null, bool KeyOnly = false);
 

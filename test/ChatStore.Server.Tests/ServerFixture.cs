@@ -5,6 +5,7 @@ using ChatStore.Connection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace ChatStore.Server.Tests;
@@ -21,6 +22,12 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
 
     public int RateLimitPerSecond { get; init; } = 100_000;
 
+    /// <summary>The application role the service acts as (null: ChatStore's default).</summary>
+    public string? AppRole { get; init; }
+
+    /// <summary>SQL run as the owner once the database is migrated (to make <see cref="AppRole"/>).</summary>
+    public string? SetupSql { get; init; }
+
     public async Task InitializeAsync()
     {
         var url = Environment.GetEnvironmentVariable("CHATSTORE_TEST_DATABASE_URL")
@@ -36,6 +43,13 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
         await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = ConnectionString });
         await client.Migrator.InitAsync();
+        if (SetupSql is not null)
+        {
+            await using var conn = new NpgsqlConnection(ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand(SetupSql, conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
@@ -50,6 +64,12 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         {
             // The app's own data source, as Npgsql.DependencyInjection registers it: AddChatStore uses it.
             services.AddNpgsqlDataSource(ConnectionString);
+            if (AppRole is not null)
+            {
+                // A fixture acting as another application role (one with BYPASSRLS, say) gets a client of its own.
+                services.RemoveAll<ChatStoreClient>();
+                services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString, AppRole = AppRole }));
+            }
         });
     }
 
@@ -129,4 +149,25 @@ public sealed record World(Guid TenantId, HttpClient Key, Guid UserA, HttpClient
 public sealed class ServerCollection : ICollectionFixture<ServerFixture>
 {
     public const string Name = "server";
+}
+
+/// <summary>
+/// The service acting as a role that bypasses row-level security (BYPASSRLS) but has the application role's grants:
+/// tenants stay apart only through the tenant every statement names.
+/// </summary>
+public sealed class BypassRlsServerFixture : ServerFixture
+{
+    public const string Role = "chatstore_app_bypassrls";
+
+    public BypassRlsServerFixture()
+    {
+        AppRole = Role;
+        // Roles are the cluster's: another test (or test project) may have made it.
+        SetupSql = $"""
+            DO $$ BEGIN
+                CREATE ROLE {Role} NOLOGIN BYPASSRLS IN ROLE chatstore_app;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END $$
+            """;
+    }
 }

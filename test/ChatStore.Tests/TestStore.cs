@@ -11,6 +11,22 @@ namespace ChatStore.Tests;
 public static class TestStore
 {
     static readonly Lazy<Task<ChatStoreClient>> Shared = new(CreateAsync);
+    static readonly Lazy<Task<ChatStoreClient>> SharedBypassingRls = new(CreateBypassingRlsAsync);
+
+    /// <summary>
+    /// An application role with the application role's grants that bypasses row-level security (BYPASSRLS). A store
+    /// connected through it keeps tenants apart only by the tenant every statement names: isolation tests run
+    /// through it too, to prove that no statement leaves its tenant to the policies.
+    /// </summary>
+    public const string BypassRlsRole = "chatstore_app_bypassrls";
+
+    /// <summary>Creates <see cref="BypassRlsRole"/> (roles are the cluster's: another test run may have made it).</summary>
+    public const string CreateBypassRlsRoleSql = $"""
+        DO $$ BEGIN
+            CREATE ROLE {BypassRlsRole} NOLOGIN BYPASSRLS IN ROLE chatstore_app;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$
+        """;
 
     /// <summary>The shared client (schema <c>public</c> of a database made for this test run).</summary>
     public static Task<ChatStoreClient> ClientAsync() => Shared.Value;
@@ -27,11 +43,22 @@ public static class TestStore
         return client;
     }
 
-    /// <summary>A fresh tenant and its scope.</summary>
-    public static async Task<(ChatStoreClient Client, TenantScope Scope, Tenant Tenant)> NewTenantAsync(
-        IReadOnlyList<string>? roles = null, string? searchLanguage = null)
+    /// <summary>A client over the shared database whose application role bypasses row-level security (<see cref="BypassRlsRole"/>).</summary>
+    public static Task<ChatStoreClient> ClientBypassingRlsAsync() => SharedBypassingRls.Value;
+
+    static async Task<ChatStoreClient> CreateBypassingRlsAsync()
     {
-        var client = await ClientAsync();
+        await ClientAsync();
+        await ExecuteAsync(CreateBypassRlsRoleSql);
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 100 };
+        return await ChatStoreClient.CreateAsync(new ChatStore.Connection.ChatStoreSettings { ConnectionString = builder.ConnectionString, AppRole = BypassRlsRole });
+    }
+
+    /// <summary>A fresh tenant and its scope (through a role that bypasses row-level security when asked).</summary>
+    public static async Task<(ChatStoreClient Client, TenantScope Scope, Tenant Tenant)> NewTenantAsync(
+        IReadOnlyList<string>? roles = null, string? searchLanguage = null, bool bypassRowLevelSecurity = false)
+    {
+        var client = bypassRowLevelSecurity ? await ClientBypassingRlsAsync() : await ClientAsync();
         var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = "test tenant", Roles = roles, SearchLanguage = searchLanguage });
         return (client, client.ForTenant(tenant.Id), tenant);
     }

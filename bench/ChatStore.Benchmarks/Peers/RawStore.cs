@@ -7,8 +7,8 @@ namespace ChatStore.Benchmarks.Peers;
 
 /// <summary>
 /// (A) The floor: raw Npgsql doing what ChatStore does, as an expert would write it by hand. The same
-/// statements (the SQL text is ChatStore's), the same tenant guarantee (the same <c>set_config</c> of the
-/// role and <c>chatstore.tenant_id</c> in the same batch, so row-level security holds), one
+/// statements (the SQL text is ChatStore's), the same tenant guarantee (the same setting of the
+/// role and <c>chatstore.tenant_id</c> (<c>SET LOCAL</c>) in the same batch, so row-level security holds), one
 /// <see cref="NpgsqlBatch"/> round trip per operation, typed parameters, auto-prepared statements
 /// (the data source has the same MaxAutoPrepare/NoResetOnClose tuning), results mapped by ordinal into
 /// the same records. What it leaves out is what a library adds: input validation, typed errors,
@@ -18,16 +18,21 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
 {
     public NpgsqlDataSource DataSource => dataSource;
 
-    /// <summary>A batch whose first command sets the tenant, then <paramref name="sql"/>.</summary>
+    readonly string _setRole = "SET LOCAL ROLE " + ChatStore.Sql.QuoteIdentifier(role);
+
+    /// <summary>A batch in its own transaction that sets the role and the tenant (SET LOCAL), then runs <paramref name="sql"/>.</summary>
     public NpgsqlBatch Batch(NpgsqlConnection conn, Guid tenant, string sql, out NpgsqlBatchCommand statement)
     {
         var batch = new NpgsqlBatch(conn);
-        var scope = new NpgsqlBatchCommand(ChatStore.Tenancy.TenantCommand.ScopeSql);
-        scope.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
-        scope.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
-        batch.BatchCommands.Add(scope);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(_setRole));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL chatstore.tenant_id = '{tenant:D}'"));
         statement = new NpgsqlBatchCommand(sql);
+        // A statement that names its tenant takes it as its first parameter (see ChatStore's StoreContext.Sql).
+        if (TenantFirst.Contains(sql))
+            statement.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenant });
         batch.BatchCommands.Add(statement);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         return batch;
     }
 
@@ -35,7 +40,15 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
     // Messages: ChatStore's own statements, read from the library (so they cannot drift from what it
     // runs) with the schema rendered.
 
-    static string Rendered(string sql) => sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
+    static readonly HashSet<string> TenantFirst = new(ReferenceEqualityComparer.Instance);
+
+    static string Rendered(string sql)
+    {
+        var text = ChatStore.Tenancy.StoreContext.Render(sql, "\"public\"");
+        if (ChatStore.Tenancy.StoreContext.NamesTenant(sql))
+            TenantFirst.Add(text);
+        return text;
+    }
 
     public static readonly string AppendSql = Rendered(MessageStore.AppendSql);
 
@@ -74,7 +87,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         p.Add(new NpgsqlParameter { Value = DBNull.Value });
         p.Add(new NpgsqlParameter<Guid[]> { TypedValue = NoIds });
         await using var reader = await batch.ExecuteReaderAsync();
-        await reader.NextResultAsync();
         if (!await reader.ReadAsync())
             throw new InvalidOperationException($"conversation {conversationId} not found");
         // The statement returns what the database assigned (ids, seq, times); the rest is what was sent.
@@ -104,7 +116,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         cmd.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = false });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
         await using var reader = await batch.ExecuteReaderAsync();
-        await reader.NextResultAsync();
         if (!await reader.ReadAsync())
             throw new InvalidOperationException($"conversation {conversationId} not found");
         var messages = new List<Message>(Math.Min(limit + 1, 64));
@@ -196,7 +207,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         await using var batch = Batch(conn, tenant, SearchSql.FullTextSql, out var cmd);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text });
         await using var reader = await batch.ExecuteReaderAsync();
-        await reader.NextResultAsync();
         var hits = new List<TextHit>(20);
         while (await reader.ReadAsync())
             hits.Add(new TextHit(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4),
@@ -213,7 +223,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         cmd.Parameters.Add(user is Guid u ? new NpgsqlParameter<Guid> { TypedValue = u } : new NpgsqlParameter { Value = DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = k });
         await using var reader = await batch.ExecuteReaderAsync();
-        await reader.NextResultAsync();
         await reader.NextResultAsync();
         var hits = new List<KnnHit>(k);
         while (await reader.ReadAsync())
@@ -232,7 +241,6 @@ public sealed class RawStore(NpgsqlDataSource dataSource, string role)
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = rrfK });
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         await using var reader = await batch.ExecuteReaderAsync();
-        await reader.NextResultAsync();
         await reader.NextResultAsync();
         var hits = new List<FusedHit>(limit);
         while (await reader.ReadAsync())

@@ -46,8 +46,9 @@ namespace ChatStore.Cache
 
             const string sql = $$"""
                 INSERT INTO {schema}.cache_entries AS c (tenant_id, key, user_id, value, expires_at, created_at)
-                SELECT current_setting('chatstore.tenant_id')::uuid, $1, $2::uuid, $3, coalesce($4::timestamptz, now() + $5::interval), now()
-                 WHERE $2::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users u WHERE u.id = $2 AND u.deleted_at IS NULL)
+                SELECT {tenant}, $1, $2::uuid, $3, coalesce($4::timestamptz, t.now + $5::interval), t.now
+                  FROM (SELECT now() AS now) t
+                 WHERE $2::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL)
                 ON CONFLICT (tenant_id, key) DO UPDATE SET
                        user_id = EXCLUDED.user_id, value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
                 RETURNING {{Columns}}
@@ -78,7 +79,7 @@ namespace ChatStore.Cache
             key = Validate.Required(key, "key", MaxKeyLength);
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.cache_entries c
-                 WHERE c.tenant_id = current_setting('chatstore.tenant_id')::uuid AND c.key = $1
+                 WHERE c.tenant_id = {tenant} AND c.key = $1
                    AND (c.expires_at IS NULL OR c.expires_at > now())
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -92,7 +93,7 @@ namespace ChatStore.Cache
             using var op = Telemetry.Start("cache.delete");
             key = Validate.Required(key, "key", MaxKeyLength);
             const string sql = """
-                DELETE FROM {schema}.cache_entries WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND key = $1
+                DELETE FROM {schema}.cache_entries WHERE tenant_id = {tenant} AND key = $1
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(key);
@@ -112,10 +113,10 @@ namespace ChatStore.Cache
             // through the primary key; "= ANY (ARRAY(...))" keeps the planner from hash-joining the whole table.
             const string sql = """
                 DELETE FROM {schema}.cache_entries
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid
+                 WHERE tenant_id = {tenant}
                    AND key = ANY (ARRAY(
                        SELECT key FROM {schema}.cache_entries
-                        WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND expires_at <= now()
+                        WHERE tenant_id = {tenant} AND expires_at <= now()
                         ORDER BY expires_at LIMIT $1
                           FOR UPDATE SKIP LOCKED))
                 """;

@@ -32,9 +32,9 @@ public sealed partial class ConversationStore
         const string sql = """
             WITH c AS (
                 SELECT id, tenant_id, last_seq FROM {schema}.conversations
-                 WHERE id = $2 AND deleted_at IS NULL AND ($3::uuid IS NULL OR user_id = $3)
+                 WHERE tenant_id = {tenant} AND id = $2 AND deleted_at IS NULL AND ($3::uuid IS NULL OR user_id = $3)
             ), creator AS (
-                SELECT $6::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users WHERE id = $6 AND deleted_at IS NULL) AS ok
+                SELECT $6::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users WHERE tenant_id = {tenant} AND id = $6 AND deleted_at IS NULL) AS ok
             ), ins AS (
                 INSERT INTO {schema}.conversation_shares (id, tenant_id, conversation_id, created_by, token_hash, up_to_seq, expires_at)
                 SELECT $1, c.tenant_id, c.id, $6, $4, coalesce($5, c.last_seq), $7
@@ -73,8 +73,8 @@ public sealed partial class ConversationStore
         const string sql = """
             SELECT s.id, s.tenant_id, s.conversation_id, s.created_by, s.up_to_seq, s.created_at, s.expires_at, s.revoked_at
               FROM {schema}.conversations c
-              LEFT JOIN {schema}.conversation_shares s ON s.conversation_id = c.id
-             WHERE c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.user_id = $2)
+              LEFT JOIN {schema}.conversation_shares s ON s.tenant_id = {tenant} AND s.conversation_id = c.id
+             WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.user_id = $2)
              ORDER BY s.created_at DESC, s.id DESC
             """;
         await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -90,9 +90,9 @@ public sealed partial class ConversationStore
     {
         using var op = Telemetry.Start("conversations.revoke_share");
         const string sql = """
-            UPDATE {schema}.conversation_shares s SET revoked_at = coalesce(s.revoked_at, now())
+            UPDATE {schema}.conversation_shares s SET revoked_at = least(s.revoked_at, now())
               FROM {schema}.conversations c
-             WHERE s.id = $1 AND c.id = s.conversation_id AND ($2::uuid IS NULL OR c.user_id = $2)
+             WHERE s.tenant_id = {tenant} AND s.id = $1 AND c.tenant_id = {tenant} AND c.id = s.conversation_id AND ($2::uuid IS NULL OR c.user_id = $2)
             RETURNING s.id, s.tenant_id, s.conversation_id, s.created_by, s.up_to_seq, s.created_at, s.expires_at, s.revoked_at
             """;
         await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -111,15 +111,15 @@ public sealed partial class ConversationStore
         const string sql = """
             SELECT c.title, c.created_at, m.seq, m.role, m.content, m.created_at, m.citations::text
               FROM {schema}.conversation_shares s
-              JOIN {schema}.conversations c ON c.id = s.conversation_id AND c.deleted_at IS NULL
-              JOIN {schema}.users u ON u.id = c.user_id AND u.deleted_at IS NULL
+              JOIN {schema}.conversations c ON c.tenant_id = {tenant} AND c.id = s.conversation_id AND c.deleted_at IS NULL
+              JOIN {schema}.users u ON u.tenant_id = {tenant} AND u.id = c.user_id AND u.deleted_at IS NULL
               LEFT JOIN LATERAL (
                    SELECT m.seq, m.role, m.content, m.created_at, m.citations
                      FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq <= s.up_to_seq AND m.deleted_at IS NULL
+                    WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq <= s.up_to_seq AND m.deleted_at IS NULL
                       AND m.status = 'complete' AND m.role IN ('user', 'assistant')
                     ORDER BY m.seq) m ON true
-             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
+             WHERE s.tenant_id = {tenant} AND s.token_hash = $1 AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
              ORDER BY m.seq
             """;
         await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);

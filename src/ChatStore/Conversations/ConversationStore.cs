@@ -27,7 +27,7 @@ namespace ChatStore.Conversations
         // The filters of a list; parameters: $1 user, ($2, $3) keyset cursor, $4 status, $5 pinned,
         // $6 subject, $7 from, $8 to, $9 limit. A filter whose parameter is null plans away.
         const string ListFilters = """
-            tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1
+            tenant_id = {tenant} AND user_id = $1
                AND ($2::timestamptz IS NULL OR (last_activity_at, id) < ($2::timestamptz, $3::uuid))
                AND ($4::text IS NULL OR status = $4)
                AND ($5::boolean IS NULL OR pinned = $5)
@@ -104,9 +104,9 @@ namespace ChatStore.Conversations
                 INSERT INTO {schema}.conversations (id, tenant_id, user_id, title, mode, state, subject_id, metadata)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5, $6, $7
                   FROM {schema}.users u
-                 WHERE u.id = $2 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                    AND ($6::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.subjects s WHERE s.id = $6 AND s.user_id = u.id AND s.deleted_at IS NULL))
+                        SELECT 1 FROM {schema}.subjects s WHERE s.tenant_id = {tenant} AND s.id = $6 AND s.user_id = u.id AND s.deleted_at IS NULL))
                 RETURNING {{Columns}}
                 """;
             Conversation? created;
@@ -136,7 +136,7 @@ namespace ChatStore.Conversations
         {
             using var op = Telemetry.Start("conversations.get");
             const string sql = $$"""
-                SELECT {{Columns}} FROM {schema}.conversations WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                SELECT {{Columns}} FROM {schema}.conversations WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 """;
             return await RowAsync(sql, id, null, cancellationToken).ConfigureAwait(false);
         }
@@ -149,7 +149,7 @@ namespace ChatStore.Conversations
                 ?? throw new ChatStoreValidationException("title", "required", "is required (use an empty string for no title).");
             const string sql = $$"""
                 UPDATE {schema}.conversations SET title = $3
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return await RowAsync(sql, id, cmd => cmd.Add(title), cancellationToken).ConfigureAwait(false);
@@ -173,7 +173,7 @@ namespace ChatStore.Conversations
         {
             const string sql = $$"""
                 UPDATE {schema}.conversations SET status = $3
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return RowAsync(sql, id, cmd => cmd.Add(StatusText(status)), cancellationToken);
@@ -185,7 +185,7 @@ namespace ChatStore.Conversations
             using var op = Telemetry.Start("conversations.pin");
             const string sql = $$"""
                 UPDATE {schema}.conversations SET pinned = $3
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return await RowAsync(sql, id, cmd => cmd.Add(pinned), cancellationToken).ConfigureAwait(false);
@@ -202,7 +202,7 @@ namespace ChatStore.Conversations
             var stateJson = Validate.Json(state, "state", _scope.Limits.MaxJsonBytes, JsonValueKind.Object);
             const string sql = $$"""
                 UPDATE {schema}.conversations SET mode = $3, state = coalesce($4, state)
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return await RowAsync(sql, id, cmd => cmd.Add(mode).Add(stateJson, NpgsqlDbType.Jsonb), cancellationToken).ConfigureAwait(false);
@@ -218,9 +218,9 @@ namespace ChatStore.Conversations
             if (subjectId is Guid s) Validate.Id(s, "subjectId");
             const string sql = $$"""
                 UPDATE {schema}.conversations c SET subject_id = $3
-                 WHERE c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.user_id = $2)
+                 WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.user_id = $2)
                    AND ($3::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.subjects s WHERE s.id = $3 AND s.user_id = c.user_id AND s.deleted_at IS NULL))
+                        SELECT 1 FROM {schema}.subjects s WHERE s.tenant_id = {tenant} AND s.id = $3 AND s.user_id = c.user_id AND s.deleted_at IS NULL))
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -245,7 +245,7 @@ namespace ChatStore.Conversations
             const string sql = $$"""
                 UPDATE {schema}.conversations SET metadata = CASE WHEN $4 THEN $3
                     ELSE (metadata || $3) - ARRAY(SELECT key FROM jsonb_each($3) WHERE value = 'null'::jsonb) END
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return await RowAsync(sql, id, cmd => cmd.Add(json, NpgsqlDbType.Jsonb).Add(replace), cancellationToken).ConfigureAwait(false);
@@ -282,8 +282,15 @@ namespace ChatStore.Conversations
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("conversations.delete");
+            // A deleted conversation's messages have no vectors (search reads no liveness inside the index scan).
             const string sql = """
-                UPDATE {schema}.conversations SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                WITH e AS (
+                    DELETE FROM {schema}.embeddings e
+                     WHERE e.tenant_id = {tenant} AND e.conversation_id = $1 AND e.message_id IS NOT NULL
+                       AND EXISTS (SELECT 1 FROM {schema}.conversations c
+                                    WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.user_id = $2))
+                )
+                UPDATE {schema}.conversations SET deleted_at = now() WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 """;
             await ExecuteAsync(sql, id, cancellationToken).ConfigureAwait(false);
         }
@@ -293,7 +300,7 @@ namespace ChatStore.Conversations
         {
             using var op = Telemetry.Start("conversations.restore");
             const string sql = $$"""
-                UPDATE {schema}.conversations SET deleted_at = NULL WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)
+                UPDATE {schema}.conversations SET deleted_at = NULL WHERE tenant_id = {tenant} AND id = $1 AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             return await RowAsync(sql, id, null, cancellationToken).ConfigureAwait(false);
@@ -303,7 +310,26 @@ namespace ChatStore.Conversations
         public async Task HardDeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("conversations.hard_delete");
-            const string sql = """DELETE FROM {schema}.conversations WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)""";
+            // Documents, reminders and usage events outlive the conversation: their references to it and to its
+            // messages are cleared in the same statement (the foreign keys have no ON DELETE action of their own).
+            const string sql = """
+                WITH target AS (
+                    SELECT c.id FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = $1 AND ($2::uuid IS NULL OR c.user_id = $2)
+                ), docs AS (
+                    UPDATE {schema}.documents d SET conversation_id = NULL FROM target WHERE d.tenant_id = {tenant} AND d.conversation_id = target.id
+                ), reminders AS (
+                    UPDATE {schema}.reminders r SET conversation_id = NULL FROM target WHERE r.tenant_id = {tenant} AND r.conversation_id = target.id
+                ), messages AS (
+                    SELECT m.id FROM {schema}.messages m, target WHERE m.tenant_id = {tenant} AND m.conversation_id = target.id
+                ), usage AS (
+                    UPDATE {schema}.usage_events u
+                       SET conversation_id = NULLIF(u.conversation_id, $1),
+                           message_id = CASE WHEN u.message_id IN (SELECT id FROM messages) THEN NULL ELSE u.message_id END
+                     WHERE u.tenant_id = {tenant} AND EXISTS (SELECT 1 FROM target)
+                       AND (u.conversation_id = $1 OR u.message_id IN (SELECT id FROM messages))
+                )
+                DELETE FROM {schema}.conversations WHERE tenant_id = {tenant} AND id = $1 AND ($2::uuid IS NULL OR user_id = $2)
+                """;
             await ExecuteAsync(sql, id, cancellationToken).ConfigureAwait(false);
         }
 
@@ -327,7 +353,7 @@ namespace ChatStore.Conversations
 
         async Task<bool> UserExistsAsync(Guid userId, CancellationToken cancellationToken)
         {
-            const string sql = "SELECT EXISTS (SELECT 1 FROM {schema}.users WHERE id = $1 AND deleted_at IS NULL)";
+            const string sql = "SELECT EXISTS (SELECT 1 FROM {schema}.users WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL)";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId);
             return await cmd.ReadSingleAsync(r => r.GetBoolean(0), cancellationToken).ConfigureAwait(false);

@@ -53,9 +53,9 @@ namespace ChatStore.Documents
                 INSERT INTO {schema}.documents (id, tenant_id, user_id, conversation_id, filename, mime_type, size_bytes, sha256, storage_uri, metadata, language)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5, $6, $7, $8, $9, t.search_language
                   FROM {schema}.users u JOIN {schema}.tenants t ON t.id = u.tenant_id
-                 WHERE u.id = $2 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                    AND ($3::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.conversations c WHERE c.id = $3 AND c.user_id = u.id AND c.deleted_at IS NULL))
+                        SELECT 1 FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = $3 AND c.user_id = u.id AND c.deleted_at IS NULL))
                 RETURNING {{Columns}}
                 """;
             Document? created;
@@ -78,7 +78,7 @@ namespace ChatStore.Documents
             if (created is not null)
                 return created;
 
-            const string userSql = """SELECT 1 FROM {schema}.users WHERE id = $1 AND deleted_at IS NULL""";
+            const string userSql = """SELECT 1 FROM {schema}.users WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""";
             await using var check = await _scope.CommandAsync(userSql, cancellationToken).ConfigureAwait(false);
             check.Add(document.UserId);
             throw await check.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0
@@ -90,7 +90,7 @@ namespace ChatStore.Documents
         public async Task<Document> GetAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("documents.get");
-            const string sql = $$"""SELECT {{Columns}} FROM {schema}.documents WHERE id = $1 AND deleted_at IS NULL""";
+            const string sql = $$"""SELECT {{Columns}} FROM {schema}.documents WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("document", id);
@@ -100,7 +100,7 @@ namespace ChatStore.Documents
         public async Task<string?> GetExtractedTextAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("documents.get_extracted_text");
-            const string sql = """SELECT extracted_text FROM {schema}.documents WHERE id = $1 AND deleted_at IS NULL""";
+            const string sql = """SELECT extracted_text FROM {schema}.documents WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             var (found, text) = await cmd.ReadSingleAsync(r => (true, r.IsDBNull(0) ? null : r.GetString(0)), cancellationToken).ConfigureAwait(false);
@@ -118,7 +118,7 @@ namespace ChatStore.Documents
             // documents_user_idx (tenant_id, user_id, created_at DESC) serves the order; ties on created_at are sorted by id.
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.documents
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1 AND deleted_at IS NULL
+                 WHERE tenant_id = {tenant} AND user_id = $1 AND deleted_at IS NULL
                    AND (created_at, id) < ($2, $3) AND ($4::text IS NULL OR status = $4)
                  ORDER BY created_at DESC, id DESC LIMIT $5
                 """;
@@ -153,10 +153,10 @@ namespace ChatStore.Documents
             // The first column is the status before the statement, to name it when the transition is not allowed.
             const string sql = $$"""
                 WITH cur AS (
-                    SELECT status FROM {schema}.documents WHERE id = $1 AND deleted_at IS NULL),
+                    SELECT status FROM {schema}.documents WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL),
                 upd AS (
                     UPDATE {schema}.documents SET status = $2, error = $4, extracted_text = coalesce($5, extracted_text)
-                     WHERE id = $1 AND deleted_at IS NULL AND status = ANY ($3)
+                     WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND status = ANY ($3)
                     RETURNING {{Columns}})
                 SELECT (SELECT status FROM cur), upd.* FROM (SELECT 1) one LEFT JOIN upd ON true
                 """;
@@ -180,7 +180,7 @@ namespace ChatStore.Documents
             using var op = Telemetry.Start("documents.set_extracted_text");
             var text = Validate.Text(extractedText, "extractedText", _scope.Limits.MaxDocumentTextLength);
             const string sql = $$"""
-                UPDATE {schema}.documents SET extracted_text = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING {{Columns}}
+                UPDATE {schema}.documents SET extracted_text = $2 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id).Add(text);
@@ -191,10 +191,21 @@ namespace ChatStore.Documents
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("documents.delete");
-            const string sql = """UPDATE {schema}.documents SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL""";
+            // A deleted document has no vectors, nor have its analyses (search reads no liveness inside the index scan).
+            const string sql = """
+                WITH d AS (
+                    UPDATE {schema}.documents SET deleted_at = now() WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL RETURNING id
+                ), e AS (
+                    DELETE FROM {schema}.embeddings e
+                     WHERE e.tenant_id = {tenant}
+                       AND (e.document_id = ANY (ARRAY(SELECT id FROM d)) OR e.analysis_id = ANY (ARRAY(
+                            SELECT a.id FROM {schema}.document_analyses a WHERE a.tenant_id = {tenant} AND a.document_id = ANY (ARRAY(SELECT id FROM d)))))
+                )
+                SELECT count(*)::int FROM d
+                """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
-            if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            if (await cmd.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0)
                 throw new ChatStoreNotFoundException("document", id);
         }
 
@@ -219,7 +230,7 @@ namespace ChatStore.Documents
             const string sql = $$"""
                 WITH d AS (
                     UPDATE {schema}.documents SET last_analysis_version = last_analysis_version + 1
-                     WHERE id = $1 AND deleted_at IS NULL
+                     WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL
                     RETURNING id, tenant_id, last_analysis_version, language)
                 INSERT INTO {schema}.document_analyses (id, tenant_id, document_id, version, category, summary, result, provider, model, trace_id, language)
                 SELECT $2, d.tenant_id, d.id, d.last_analysis_version, $3, $4, $5, $6, $7, $8, d.language FROM d
@@ -238,8 +249,8 @@ namespace ChatStore.Documents
             const string sql = $$"""
                 SELECT a.* FROM {schema}.documents d
                   LEFT JOIN LATERAL (
-                      SELECT {{AnalysisColumns}} FROM {schema}.document_analyses x WHERE x.document_id = d.id AND x.version = d.last_analysis_version) a ON true
-                 WHERE d.id = $1 AND d.deleted_at IS NULL
+                      SELECT {{AnalysisColumns}} FROM {schema}.document_analyses x WHERE x.tenant_id = {tenant} AND x.document_id = d.id AND x.version = d.last_analysis_version) a ON true
+                 WHERE d.tenant_id = {tenant} AND d.id = $1 AND d.deleted_at IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(documentId);
@@ -255,8 +266,8 @@ namespace ChatStore.Documents
             const string sql = $$"""
                 SELECT a.* FROM {schema}.documents d
                   LEFT JOIN LATERAL (
-                      SELECT {{AnalysisColumns}} FROM {schema}.document_analyses x WHERE x.document_id = d.id AND x.version = $2) a ON true
-                 WHERE d.id = $1 AND d.deleted_at IS NULL
+                      SELECT {{AnalysisColumns}} FROM {schema}.document_analyses x WHERE x.tenant_id = {tenant} AND x.document_id = d.id AND x.version = $2) a ON true
+                 WHERE d.tenant_id = {tenant} AND d.id = $1 AND d.deleted_at IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(documentId).Add(version);
@@ -284,8 +295,8 @@ namespace ChatStore.Documents
                 SELECT a.* FROM {schema}.documents d
                   LEFT JOIN LATERAL (
                       SELECT {{AnalysisColumns}} FROM {schema}.document_analyses x
-                       WHERE x.document_id = d.id AND x.version < $2 ORDER BY x.version DESC LIMIT $3) a ON true
-                 WHERE d.id = $1 AND d.deleted_at IS NULL
+                       WHERE x.tenant_id = {tenant} AND x.document_id = d.id AND x.version < $2 ORDER BY x.version DESC LIMIT $3) a ON true
+                 WHERE d.tenant_id = {tenant} AND d.id = $1 AND d.deleted_at IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(documentId).Add(before).Add(limit + 1);

@@ -25,22 +25,22 @@ namespace ChatStore.Embeddings
         /// </summary>
         internal const string OwnerSql = """
             SELECT m.user_id, m.conversation_id, m.created_at FROM {schema}.messages m
-             WHERE $1::text = 'message' AND m.id = $2::uuid AND m.deleted_at IS NULL
+             WHERE $1::text = 'message' AND m.tenant_id = {tenant} AND m.id = $2::uuid AND m.deleted_at IS NULL
             UNION ALL
             SELECT x.user_id, NULL::uuid, x.created_at FROM {schema}.memories x
-             WHERE $1::text = 'memory' AND x.id = $2::uuid AND x.deleted_at IS NULL
+             WHERE $1::text = 'memory' AND x.tenant_id = {tenant} AND x.id = $2::uuid AND x.deleted_at IS NULL
             UNION ALL
             SELECT d.user_id, d.conversation_id, d.created_at FROM {schema}.documents d
-             WHERE $1::text = 'document' AND d.id = $2::uuid AND d.deleted_at IS NULL
+             WHERE $1::text = 'document' AND d.tenant_id = {tenant} AND d.id = $2::uuid AND d.deleted_at IS NULL
             UNION ALL
-            SELECT d.user_id, d.conversation_id, a.created_at FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id
-             WHERE $1::text = 'analysis' AND a.id = $2::uuid AND d.deleted_at IS NULL
+            SELECT d.user_id, d.conversation_id, a.created_at FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.tenant_id = {tenant} AND d.id = a.document_id
+             WHERE $1::text = 'analysis' AND a.tenant_id = {tenant} AND a.id = $2::uuid AND d.deleted_at IS NULL
             UNION ALL
             SELECT s.user_id, NULL::uuid, s.created_at FROM {schema}.subjects s
-             WHERE $1::text = 'subject' AND s.id = $2::uuid AND s.deleted_at IS NULL
+             WHERE $1::text = 'subject' AND s.tenant_id = {tenant} AND s.id = $2::uuid AND s.deleted_at IS NULL
             """;
 
-        const string OwnerKey = "(space_id, (coalesce(message_id, memory_id, document_id, analysis_id, subject_id)), chunk_index)";
+        const string OwnerKey = "(tenant_id, space_id, (coalesce(message_id, memory_id, document_id, analysis_id, subject_id)), chunk_index)";
 
         readonly TenantScope _scope;
 
@@ -83,7 +83,7 @@ namespace ChatStore.Embeddings
                 INSERT INTO {schema}.embeddings AS e
                     (id, tenant_id, space_id, user_id, message_id, memory_id, document_id, analysis_id, subject_id, conversation_id,
                      chunk_index, chunk_text, embedding, owner_created_at)
-                SELECT $3, current_setting('chatstore.tenant_id')::uuid, $4, o.user_id,
+                SELECT $3, {tenant}, $4, o.user_id,
                        CASE WHEN $1 = 'message' THEN $2 END, CASE WHEN $1 = 'memory' THEN $2 END, CASE WHEN $1 = 'document' THEN $2 END,
                        CASE WHEN $1 = 'analysis' THEN $2 END, CASE WHEN $1 = 'subject' THEN $2 END,
                        o.conversation_id, $5, $6, $7::real[]::vector, o.created_at
@@ -116,7 +116,7 @@ namespace ChatStore.Embeddings
             var kind = EmbeddingKinds.Name(owner.Kind);
             const string sql = $$"""
                 SELECT {{Columns}}, e.embedding::real[] FROM {schema}.embeddings e
-                 WHERE e.space_id = $1 AND coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) = $2
+                 WHERE e.tenant_id = {tenant} AND e.space_id = $1 AND coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) = $2
                    AND CASE $3 WHEN 'message' THEN e.message_id WHEN 'memory' THEN e.memory_id WHEN 'document' THEN e.document_id
                        WHEN 'analysis' THEN e.analysis_id ELSE e.subject_id END IS NOT NULL
                  ORDER BY e.chunk_index
@@ -133,7 +133,7 @@ namespace ChatStore.Embeddings
             using var op = Telemetry.Start("embeddings.delete");
             EmbeddingKinds.Name(owner.Kind);
             const string sql = """
-                DELETE FROM {schema}.embeddings WHERE space_id = $1 AND coalesce(message_id, memory_id, document_id, analysis_id, subject_id) = $2
+                DELETE FROM {schema}.embeddings WHERE tenant_id = {tenant} AND space_id = $1 AND coalesce(message_id, memory_id, document_id, analysis_id, subject_id) = $2
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(space.Id).Add(owner.Id);
@@ -228,26 +228,26 @@ namespace ChatStore.Embeddings
                       FROM pg_temp.chatstore_embedding_stage s
                       LEFT JOIN LATERAL (
                           SELECT m.user_id, m.conversation_id, m.created_at FROM {schema}.messages m
-                           WHERE s.owner_kind = 'message' AND m.id = s.owner_id AND m.deleted_at IS NULL
+                           WHERE s.owner_kind = 'message' AND m.tenant_id = {tenant} AND m.id = s.owner_id AND m.deleted_at IS NULL
                           UNION ALL
                           SELECT x.user_id, NULL::uuid, x.created_at FROM {schema}.memories x
-                           WHERE s.owner_kind = 'memory' AND x.id = s.owner_id AND x.deleted_at IS NULL
+                           WHERE s.owner_kind = 'memory' AND x.tenant_id = {tenant} AND x.id = s.owner_id AND x.deleted_at IS NULL
                           UNION ALL
                           SELECT d.user_id, d.conversation_id, d.created_at FROM {schema}.documents d
-                           WHERE s.owner_kind = 'document' AND d.id = s.owner_id AND d.deleted_at IS NULL
+                           WHERE s.owner_kind = 'document' AND d.tenant_id = {tenant} AND d.id = s.owner_id AND d.deleted_at IS NULL
                           UNION ALL
-                          SELECT d.user_id, d.conversation_id, a.created_at FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.id = a.document_id
-                           WHERE s.owner_kind = 'analysis' AND a.id = s.owner_id AND d.deleted_at IS NULL
+                          SELECT d.user_id, d.conversation_id, a.created_at FROM {schema}.document_analyses a JOIN {schema}.documents d ON d.tenant_id = {tenant} AND d.id = a.document_id
+                           WHERE s.owner_kind = 'analysis' AND a.tenant_id = {tenant} AND a.id = s.owner_id AND d.deleted_at IS NULL
                           UNION ALL
                           SELECT j.user_id, NULL::uuid, j.created_at FROM {schema}.subjects j
-                           WHERE s.owner_kind = 'subject' AND j.id = s.owner_id AND j.deleted_at IS NULL
+                           WHERE s.owner_kind = 'subject' AND j.tenant_id = {tenant} AND j.id = s.owner_id AND j.deleted_at IS NULL
                       ) o ON true),
                 missing AS (SELECT owner_kind, owner_id FROM src WHERE NOT found LIMIT 1),
                 ins AS (
                     INSERT INTO {schema}.embeddings
                         (id, tenant_id, space_id, user_id, message_id, memory_id, document_id, analysis_id, subject_id, conversation_id,
                          chunk_index, chunk_text, embedding, owner_created_at)
-                    SELECT src.id, current_setting('chatstore.tenant_id')::uuid, $1, src.user_id,
+                    SELECT src.id, {tenant}, $1, src.user_id,
                            CASE WHEN owner_kind = 'message' THEN owner_id END, CASE WHEN owner_kind = 'memory' THEN owner_id END,
                            CASE WHEN owner_kind = 'document' THEN owner_id END, CASE WHEN owner_kind = 'analysis' THEN owner_id END,
                            CASE WHEN owner_kind = 'subject' THEN owner_id END,
@@ -383,30 +383,30 @@ namespace ChatStore.Embeddings
         // is indexed for full-text search too (documents are chunked in .NET).
         const string ReindexMessages = """
             SELECT m.id, left(m.content, 100000) FROM {schema}.messages m
-             WHERE m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.id > $2 AND m.deleted_at IS NULL AND m.content <> ''
-               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.message_id = m.id AND e.space_id = $1)
+             WHERE m.tenant_id = {tenant} AND m.id > $2 AND m.deleted_at IS NULL AND m.content <> ''
+               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.message_id = m.id AND e.space_id = $1)
              ORDER BY m.id LIMIT $3
             """;
 
         const string ReindexMemories = """
             SELECT m.id, left(m.content, 100000) FROM {schema}.memories m
-             WHERE m.tenant_id = current_setting('chatstore.tenant_id')::uuid AND m.id > $2 AND m.deleted_at IS NULL AND m.superseded_by IS NULL
-               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.memory_id = m.id AND e.space_id = $1)
+             WHERE m.tenant_id = {tenant} AND m.id > $2 AND m.deleted_at IS NULL AND m.superseded_by IS NULL
+               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.memory_id = m.id AND e.space_id = $1)
              ORDER BY m.id LIMIT $3
             """;
 
         const string ReindexDocuments = """
             SELECT d.id, d.filename || E'\n' || d.extracted_text FROM {schema}.documents d
-             WHERE d.tenant_id = current_setting('chatstore.tenant_id')::uuid AND d.id > $2 AND d.deleted_at IS NULL
+             WHERE d.tenant_id = {tenant} AND d.id > $2 AND d.deleted_at IS NULL
                AND d.extracted_text IS NOT NULL AND d.extracted_text <> ''
-               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.document_id = d.id AND e.space_id = $1)
+               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.document_id = d.id AND e.space_id = $1)
              ORDER BY d.id LIMIT $3
             """;
 
         const string ReindexAnalyses = """
             SELECT a.id, left(coalesce(a.category || E'\n', '') || a.summary, 100000) FROM {schema}.document_analyses a
-             WHERE a.tenant_id = current_setting('chatstore.tenant_id')::uuid AND a.id > $2 AND a.summary <> ''
-               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.analysis_id = a.id AND e.space_id = $1)
+             WHERE a.tenant_id = {tenant} AND a.id > $2 AND a.summary <> ''
+               AND NOT EXISTS (SELECT 1 FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.analysis_id = a.id AND e.space_id = $1)
              ORDER BY a.id LIMIT $3
             """;
 

@@ -83,9 +83,10 @@ namespace ChatStore.Export
                     {
                         var prefix = $"{{\"type\":{JsonSerializer.Serialize(table.Name)},\"row\":".AsMemory();
                         long n = 0;
-                        await using (var cmd = new NpgsqlCommand(ExportSql(model, table), conn, tx) { CommandTimeout = UserDataModel.BulkTimeout(conn) })
+                        var sql = ScopedBatch.Tenanted(_scope, ExportSql(model, table), [P(userId)], out var parameters);
+                        await using (var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = UserDataModel.BulkTimeout(conn) })
                         {
-                            cmd.Parameters.Add(P(userId));
+                            cmd.Parameters.AddRange(parameters);
                             var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
                             await using (reader.ConfigureAwait(false))
                             {
@@ -108,10 +109,9 @@ namespace ChatStore.Export
 
         /// <summary>
         /// Imports an export (see <see cref="ExportStore"/>) into this scope's tenant, in one transaction: every
-        /// row keeps its id and values and gets this tenant's id. The tenant must not have the user already
-        /// (a conflict otherwise), and since ids are kept, the rows must not exist elsewhere in the database
-        /// either: import into another database, or erase the user at the source first (moving a user between
-        /// tenants). Every text and JSON value is checked (NUL characters, unpaired surrogates), every row must
+        /// row keeps its id and values and gets this tenant's id. The tenant must not have the user or any of the
+        /// rows already (a conflict otherwise); keys are per tenant, so importing into another tenant copies the user
+        /// (erase the user at the source to move them). Every text and JSON value is checked (NUL characters, unpaired surrogates), every row must
         /// belong to the exported user and reference only rows of the export, and the user's role must be
         /// one of this tenant's roles. A failed import changes nothing. Returns what was imported.
         /// </summary>
@@ -153,7 +153,7 @@ namespace ChatStore.Export
                 }
                 if (!importer.Counts.ContainsKey(model.Users.Name))
                     throw new ChatStoreValidationException("users", "required", "The export holds no users row: it must hold the user it is the export of.");
-                await CheckRoleAsync(tx.Connection, tx.Transaction, model, Sql.QuoteIdentifier(_scope.Context.Schema), header.UserId, cancellationToken).ConfigureAwait(false);
+                await CheckRoleAsync(tx.Connection, tx.Transaction, model, Sql.QuoteIdentifier(_scope.Context.Schema), _scope.TenantId, header.UserId, cancellationToken).ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
 
                 var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -219,11 +219,10 @@ namespace ChatStore.Export
             var settings = exportSettings
                 ? "set_config('TimeZone', 'UTC', true), set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true), set_config('IntervalStyle', 'postgres', true)"
                 : "NULL, NULL, NULL, NULL";
-            batch.Add($"SELECT {settings}, now(), EXISTS (SELECT 1 FROM {quoted}.users WHERE id = $1)", P(userId));
+            batch.Add($"SELECT {settings}, now(), EXISTS (SELECT 1 FROM {quoted}.users WHERE tenant_id = $2 AND id = $1)", P(userId), P(_scope.TenantId));
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 var model = await UserDataModel.ReadAsync(reader, schema, cancellationToken).ConfigureAwait(false);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -239,7 +238,7 @@ namespace ChatStore.Export
                 throw new ChatStoreConfigurationException($"Table {users.Name} must have a one-column primary key.");
             var id = Sql.QuoteIdentifier(users.PrimaryKey[0]);
             return new OwnershipSql(model, users,
-                $"SELECT t.{id} FROM {users.Quoted} t WHERE {where ?? $"t.{id} = $1"}{(forUpdate ? " FOR UPDATE" : "")}", singleRoot: true);
+                $"SELECT t.{id} FROM {users.Quoted} t WHERE {where ?? $"{OwnershipSql.TenantCondition} AND t.{id} = $1"}{(forUpdate ? " FOR UPDATE" : "")}", singleRoot: true);
         }
 
         /// <summary>
@@ -349,12 +348,13 @@ namespace ChatStore.Export
         }
 
         /// <summary>After the inserts, in the same transaction: the user's role must be one of this tenant's roles.</summary>
-        static async Task CheckRoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, UserDataModel model, string quotedSchema, Guid userId,
+        static async Task CheckRoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, UserDataModel model, string quotedSchema, Guid tenantId, Guid userId,
             CancellationToken cancellationToken)
         {
-            var sql = $"SELECT count(*) FROM {model.Users.Quoted} u JOIN {quotedSchema}.tenants tn ON tn.id = u.tenant_id WHERE u.id = $1 AND NOT (u.role = ANY (tn.roles))";
+            var sql = $"SELECT count(*) FROM {model.Users.Quoted} u JOIN {quotedSchema}.tenants tn ON tn.id = u.tenant_id WHERE u.tenant_id = $2 AND u.id = $1 AND NOT (u.role = ANY (tn.roles))";
             await using var cmd = new NpgsqlCommand(sql, conn, tx);
             cmd.Parameters.Add(P(userId));
+            cmd.Parameters.Add(P(tenantId));
             if ((long)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
                 throw new ChatStoreValidationException("users.role", "enum", "is not one of this tenant's roles: add the role to the tenant first.");
         }

@@ -15,10 +15,15 @@ namespace ChatStore.Export;
 /// the table. Tables with <c>deleted_at</c> get each branch twice, for live and for soft-deleted rows,
 /// so partial indexes on either side serve them.
 /// </para>
+/// Every table is read as the tenant's (<c>t.tenant_id = {tenant}</c>, the statement's first parameter once rendered:
+/// see <see cref="ScopedBatch.Tenanted"/>), so the keys between them are compared without their tenant_id.
 /// Identifiers come from the catalog and are quoted; values are parameters of the caller's statement.
 /// </summary>
 internal sealed class OwnershipSql
 {
+    /// <summary>The condition every table access carries.</summary>
+    public const string TenantCondition = "t.tenant_id = " + Tenancy.StoreContext.TenantToken;
+
     readonly TableInfo _root;
     readonly HashSet<TableInfo> _scope;
     readonly bool _singleRoot;
@@ -36,6 +41,7 @@ internal sealed class OwnershipSql
     {
         if (root.PrimaryKey.Count == 0)
             throw new ChatStoreConfigurationException($"Table {root.Name} has no primary key, so its rows cannot be the roots of an erase or purge.");
+        Model = model;
         _root = root;
         _singleRoot = singleRoot;
         Tables = model.Scope(root);
@@ -44,6 +50,9 @@ internal sealed class OwnershipSql
             _ctes.Add(prelude);
         _ctes.Add($"root AS MATERIALIZED ({rootSelect})");
     }
+
+    /// <summary>The tables.</summary>
+    public UserDataModel Model { get; }
 
     /// <summary>The root table and the tables whose rows hang off root rows, parents first.</summary>
     public IReadOnlyList<TableInfo> Tables { get; }
@@ -76,7 +85,7 @@ internal sealed class OwnershipSql
         var sb = new StringBuilder();
         for (var i = 0; i < arms.Count; i++)
         {
-            sb.Clear().Append(arms[i].Match);
+            sb.Clear().Append(TenantCondition).Append(" AND ").Append(arms[i].Match);
             if (disjoint)
             {
                 for (var j = 0; j < i; j++)
@@ -119,7 +128,7 @@ internal sealed class OwnershipSql
     }
 
     /// <summary>The name of a CTE holding <paramref name="columns"/> of every row of <paramref name="table"/> in scope.</summary>
-    string KeySet(TableInfo table, IReadOnlyList<string> columns)
+    public string KeySet(TableInfo table, IReadOnlyList<string> columns)
     {
         if (ReferenceEquals(table, _root) && columns.SequenceEqual(_root.PrimaryKey))
             return "root";

@@ -10,10 +10,12 @@ internal sealed record ForeignKeyInfo(string Name, TableInfo Child, IReadOnlyLis
     IReadOnlyList<string> ParentColumns, char OnDelete)
 {
     /// <summary>
-    /// The child row cannot outlive its parent row (ON DELETE CASCADE, NO ACTION or RESTRICT), so it belongs to whoever
-    /// owns the parent. SET NULL and SET DEFAULT keys only point at the parent: the row is someone else's.
+    /// The child row cannot outlive its parent row (ON DELETE CASCADE, or NO ACTION or RESTRICT on NOT NULL columns), so it
+    /// belongs to whoever owns the parent. SET NULL and SET DEFAULT keys, and NO ACTION or RESTRICT keys on nullable
+    /// columns, only point at the parent: the row is someone else's, and deleting the parent clears the reference
+    /// (see <see cref="DeleteStatement"/>).
     /// </summary>
-    public bool Owns => OnDelete is 'c' or 'a' or 'r';
+    public bool Owns => OnDelete == 'c' || OnDelete is 'a' or 'r' && Columns.All(c => Child.Column(c)?.NotNull == true);
 
     /// <summary>The key points at the same table (a message's parent, a memory's successor).</summary>
     public bool IsSelf => ReferenceEquals(Child, Parent);
@@ -56,6 +58,15 @@ internal sealed class TableInfo(string name, string quoted, IReadOnlyList<Column
 internal sealed class UserDataModel
 {
     public const string UsersTable = "users";
+
+    /// <summary>
+    /// Every table of the model has it. Keys are read without a leading tenant_id (a key (tenant_id, id) is the key id
+    /// within the tenant): every statement built from the model names the tenant on every table it reads or writes
+    /// (<see cref="OwnershipSql"/>), so rows of one statement are always one tenant's.
+    /// </summary>
+    public const string TenantColumn = "tenant_id";
+
+    static string[] WithoutTenant(string[] key) => key.Length > 1 && key[0] == TenantColumn ? key[1..] : key;
 
     /// <summary>
     /// The command timeout of statements that move a whole user's data (erase, import, export queries): at
@@ -155,14 +166,17 @@ internal sealed class UserDataModel
             switch (reader.GetString(1))
             {
                 case "p":
-                    table.PrimaryKey = keyColumns;
+                    table.PrimaryKey = WithoutTenant(keyColumns);
                     break;
                 case "u":
-                    table.UniqueKeys.Add(keyColumns);
+                    table.UniqueKeys.Add(WithoutTenant(keyColumns));
                     break;
                 case "f" when !reader.IsDBNull(4) && tables.TryGetValue(reader.GetString(4), out var parent):
-                    table.ForeignKeys.Add(new ForeignKeyInfo(reader.GetString(2), table, keyColumns, parent,
-                        reader.GetFieldValue<string[]>(5), reader.GetString(6)[0]));
+                    var parentColumns = reader.GetFieldValue<string[]>(5);
+                    var (keyOf, references) = keyColumns.Length > 1 && keyColumns[0] == TenantColumn && parentColumns[0] == TenantColumn
+                        ? (keyColumns[1..], parentColumns[1..])
+                        : (keyColumns, parentColumns);
+                    table.ForeignKeys.Add(new ForeignKeyInfo(reader.GetString(2), table, keyOf, parent, references, reader.GetString(6)[0]));
                     break;
             }
         }

@@ -35,13 +35,13 @@ namespace ChatStore.Idempotency
             const string sql = """
                 WITH ins AS (
                     INSERT INTO {schema}.idempotency_keys (tenant_id, key, request_hash)
-                    VALUES (current_setting('chatstore.tenant_id')::uuid, $1, $2)
+                    VALUES ({tenant}, $1, $2)
                     ON CONFLICT (tenant_id, key) DO NOTHING
                     RETURNING true AS inserted)
                 SELECT true, NULL::bytea, NULL::int, NULL::text, NULL::bytea FROM ins
                 UNION ALL
                 SELECT false, request_hash, status_code, content_type, response_body FROM {schema}.idempotency_keys
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND key = $1 AND NOT EXISTS (SELECT 1 FROM ins)
+                 WHERE tenant_id = {tenant} AND key = $1 AND NOT EXISTS (SELECT 1 FROM ins)
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(key).Add(requestHash);
@@ -63,7 +63,7 @@ namespace ChatStore.Idempotency
             using var op = Telemetry.Start("idempotency.complete");
             const string sql = """
                 UPDATE {schema}.idempotency_keys SET status_code = $2, content_type = $3, response_body = $4, completed_at = now()
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND key = $1
+                 WHERE tenant_id = {tenant} AND key = $1
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(key).Add(statusCode).Add(contentType).Add(body);
@@ -76,7 +76,7 @@ namespace ChatStore.Idempotency
             using var op = Telemetry.Start("idempotency.abandon");
             const string sql = """
                 DELETE FROM {schema}.idempotency_keys
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND key = $1 AND status_code IS NULL
+                 WHERE tenant_id = {tenant} AND key = $1 AND status_code IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(key);
@@ -87,7 +87,7 @@ namespace ChatStore.Idempotency
         public async Task<int> PurgeAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("idempotency.purge");
-            const string sql = "DELETE FROM {schema}.idempotency_keys WHERE created_at < now() - $1";
+            const string sql = "DELETE FROM {schema}.idempotency_keys WHERE tenant_id = {tenant} AND created_at < now() - $1";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(olderThan);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

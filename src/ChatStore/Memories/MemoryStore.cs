@@ -61,27 +61,27 @@ namespace ChatStore.Memories
                 WITH u AS (
                     SELECT u.id, t.search_language
                       FROM {schema}.users u JOIN {schema}.tenants t ON t.id = u.tenant_id
-                     WHERE u.id = $2 AND u.deleted_at IS NULL),
+                     WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL),
                 src AS (
                     SELECT DISTINCT s.conversation_id, s.message_id FROM unnest($9::uuid[], $10::uuid[]) AS s (conversation_id, message_id)),
                 bad AS (
                     SELECT s.conversation_id, s.message_id, c.id IS NULL AS no_conversation
                       FROM src s
-                      LEFT JOIN {schema}.conversations c ON c.id = s.conversation_id AND c.user_id = $2 AND c.deleted_at IS NULL
-                      LEFT JOIN {schema}.messages m ON m.id = s.message_id AND m.conversation_id = s.conversation_id AND m.deleted_at IS NULL
+                      LEFT JOIN {schema}.conversations c ON c.tenant_id = {tenant} AND c.id = s.conversation_id AND c.user_id = $2 AND c.deleted_at IS NULL
+                      LEFT JOIN {schema}.messages m ON m.tenant_id = {tenant} AND m.id = s.message_id AND m.conversation_id = s.conversation_id AND m.deleted_at IS NULL
                      WHERE c.id IS NULL OR (s.message_id IS NOT NULL AND m.id IS NULL)
                      LIMIT 1),
                 h AS (SELECT {{HashOf}}$8{{HashEnd}} AS hash),
                 ins AS (
                     INSERT INTO {schema}.memories (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
-                    SELECT $1, current_setting('chatstore.tenant_id')::uuid, u.id, $3, $4, $5, $6, h.hash, $7, u.search_language
+                    SELECT $1, {tenant}, u.id, $3, $4, $5, $6, h.hash, $7, u.search_language
                       FROM u, h
                      WHERE NOT EXISTS (SELECT 1 FROM bad)
                     ON CONFLICT (tenant_id, user_id, content_hash) WHERE deleted_at IS NULL AND superseded_by IS NULL DO NOTHING
                     RETURNING {{Columns}}),
                 existing AS (
                     SELECT {{Columns}} FROM {schema}.memories
-                     WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $2 AND content_hash = (SELECT hash FROM h)
+                     WHERE tenant_id = {tenant} AND user_id = $2 AND content_hash = (SELECT hash FROM h)
                        AND deleted_at IS NULL AND superseded_by IS NULL
                        AND EXISTS (SELECT 1 FROM u) AND NOT EXISTS (SELECT 1 FROM bad) AND NOT EXISTS (SELECT 1 FROM ins)),
                 result AS (
@@ -90,7 +90,7 @@ namespace ChatStore.Memories
                     SELECT false, * FROM existing),
                 linked AS (
                     INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id)
-                    SELECT current_setting('chatstore.tenant_id')::uuid, r.id, s.conversation_id, s.message_id FROM result r, src s
+                    SELECT {tenant}, r.id, s.conversation_id, s.message_id FROM result r, src s
                     ON CONFLICT DO NOTHING)
                 SELECT EXISTS (SELECT 1 FROM u), b.conversation_id, b.message_id, b.no_conversation, r.*
                   FROM (SELECT 1) one LEFT JOIN bad b ON true LEFT JOIN result r ON true
@@ -156,8 +156,11 @@ namespace ChatStore.Memories
             const string sql = $$"""
                 WITH old AS (
                     UPDATE {schema}.memories SET superseded_by = $2
-                     WHERE id = $1 AND deleted_at IS NULL AND superseded_by IS NULL
+                     WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND superseded_by IS NULL
                     RETURNING id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata),
+                -- A superseded version has no vectors (search reads no liveness inside the index scan); the new one is embedded anew.
+                forget AS (
+                    DELETE FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.memory_id = ANY (ARRAY(SELECT id FROM old))),
                 new AS (
                     INSERT INTO {schema}.memories (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
                     SELECT $2, o.tenant_id, o.user_id, coalesce($3, o.content), coalesce($5, o.kind), coalesce($6, o.importance), o.external_id,
@@ -167,7 +170,7 @@ namespace ChatStore.Memories
                 sources AS (
                     INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id, created_at)
                     SELECT s.tenant_id, n.id, s.conversation_id, s.message_id, s.created_at
-                      FROM new n JOIN {schema}.memory_sources s ON s.memory_id = $1)
+                      FROM new n JOIN {schema}.memory_sources s ON s.tenant_id = {tenant} AND s.memory_id = $1)
                 SELECT * FROM new
                 """;
             Memory? updated;
@@ -187,7 +190,7 @@ namespace ChatStore.Memories
             if (updated is not null)
                 return updated;
 
-            const string state = """SELECT superseded_by FROM {schema}.memories WHERE id = $1 AND deleted_at IS NULL""";
+            const string state = """SELECT superseded_by FROM {schema}.memories WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""";
             await using var check = await _scope.CommandAsync(state, cancellationToken).ConfigureAwait(false);
             check.Add(id);
             var supersededBy = await check.ReadSingleAsync(r => (Guid?)(r.IsDBNull(0) ? Guid.Empty : r.GetGuid(0)), cancellationToken).ConfigureAwait(false);
@@ -203,7 +206,7 @@ namespace ChatStore.Memories
         public async Task<Memory> GetAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("memories.get");
-            const string sql = $$"""SELECT {{Columns}} FROM {schema}.memories WHERE id = $1 AND deleted_at IS NULL""";
+            const string sql = $$"""SELECT {{Columns}} FROM {schema}.memories WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(r => Map(r, 0), cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("memory", id);
@@ -216,17 +219,17 @@ namespace ChatStore.Memories
             // Earlier versions walk back through memories_superseded_by_idx, later ones forward through the primary key.
             const string sql = $$"""
                 WITH RECURSIVE start AS (
-                    SELECT id, superseded_by FROM {schema}.memories WHERE id = $1 AND deleted_at IS NULL),
+                    SELECT id, superseded_by FROM {schema}.memories WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL),
                 earlier (id, step) AS (
                     SELECT id, 0 FROM start
                     UNION ALL
-                    SELECT m.id, e.step - 1 FROM {schema}.memories m JOIN earlier e ON m.superseded_by = e.id WHERE e.step > -100000),
+                    SELECT m.id, e.step - 1 FROM {schema}.memories m JOIN earlier e ON m.tenant_id = {tenant} AND m.superseded_by = e.id WHERE e.step > -100000),
                 later (id, next, step) AS (
                     SELECT id, superseded_by, 0 FROM start
                     UNION ALL
-                    SELECT m.id, m.superseded_by, l.step + 1 FROM {schema}.memories m JOIN later l ON m.id = l.next WHERE l.step < 100000),
+                    SELECT m.id, m.superseded_by, l.step + 1 FROM {schema}.memories m JOIN later l ON m.tenant_id = {tenant} AND m.id = l.next WHERE l.step < 100000),
                 chain AS (SELECT id, step FROM earlier UNION SELECT id, step FROM later)
-                SELECT {{Columns}} FROM {schema}.memories JOIN chain USING (id) ORDER BY step
+                SELECT {{Columns}} FROM {schema}.memories JOIN chain USING (id) WHERE tenant_id = {tenant} ORDER BY step
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
@@ -246,7 +249,7 @@ namespace ChatStore.Memories
 
             // Live memories come from memories_user_idx; with deleted ones, memories_user_deleted_idx is merged in.
             const string filter = """
-                tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1 AND (created_at, id) < ($2, $3)
+                tenant_id = {tenant} AND user_id = $1 AND (created_at, id) < ($2, $3)
                 AND ($4::text IS NULL OR kind = $4) AND ($5::real IS NULL OR importance >= $5) AND ($6 OR superseded_by IS NULL)
                 """;
             const string live = $$"""
@@ -274,21 +277,27 @@ namespace ChatStore.Memories
             using var op = Telemetry.Start("memories.delete");
             const string sql = """
                 WITH RECURSIVE start AS (
-                    SELECT id, superseded_by FROM {schema}.memories WHERE id = $1 AND deleted_at IS NULL),
+                    SELECT id, superseded_by FROM {schema}.memories WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL),
                 earlier (id) AS (
                     SELECT id FROM start
                     UNION
-                    SELECT m.id FROM {schema}.memories m JOIN earlier e ON m.superseded_by = e.id),
+                    SELECT m.id FROM {schema}.memories m JOIN earlier e ON m.tenant_id = {tenant} AND m.superseded_by = e.id),
                 later (id, next) AS (
                     SELECT id, superseded_by FROM start
                     UNION
-                    SELECT m.id, m.superseded_by FROM {schema}.memories m JOIN later l ON m.id = l.next)
-                UPDATE {schema}.memories SET deleted_at = now()
-                 WHERE deleted_at IS NULL AND id IN (SELECT id FROM earlier UNION SELECT id FROM later)
+                    SELECT m.id, m.superseded_by FROM {schema}.memories m JOIN later l ON m.tenant_id = {tenant} AND m.id = l.next),
+                deleted AS (
+                    UPDATE {schema}.memories SET deleted_at = now()
+                     WHERE tenant_id = {tenant} AND deleted_at IS NULL AND id IN (SELECT id FROM earlier UNION SELECT id FROM later)
+                    RETURNING id),
+                -- Deleted memories have no vectors (search reads no liveness inside the index scan).
+                forget AS (
+                    DELETE FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.memory_id = ANY (ARRAY(SELECT id FROM deleted)))
+                SELECT count(*)::int FROM deleted
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
-            if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            if (await cmd.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0)
                 throw new ChatStoreNotFoundException("memory", id);
         }
 
@@ -303,14 +312,14 @@ namespace ChatStore.Memories
             if (messageId is Guid message) Validate.Id(message, "messageId");
             const string sql = """
                 WITH mem AS (
-                    SELECT id, user_id FROM {schema}.memories WHERE id = $1 AND deleted_at IS NULL),
+                    SELECT id, user_id FROM {schema}.memories WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL),
                 conv AS (
-                    SELECT c.id FROM {schema}.conversations c JOIN mem ON c.user_id = mem.user_id WHERE c.id = $2 AND c.deleted_at IS NULL),
+                    SELECT c.id FROM {schema}.conversations c JOIN mem ON c.user_id = mem.user_id WHERE c.tenant_id = {tenant} AND c.id = $2 AND c.deleted_at IS NULL),
                 msg AS (
-                    SELECT id FROM {schema}.messages WHERE id = $3::uuid AND conversation_id = $2 AND deleted_at IS NULL),
+                    SELECT id FROM {schema}.messages WHERE tenant_id = {tenant} AND id = $3::uuid AND conversation_id = $2 AND deleted_at IS NULL),
                 ins AS (
                     INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id)
-                    SELECT current_setting('chatstore.tenant_id')::uuid, mem.id, conv.id, $3::uuid
+                    SELECT {tenant}, mem.id, conv.id, $3::uuid
                       FROM mem, conv
                      WHERE $3::uuid IS NULL OR EXISTS (SELECT 1 FROM msg)
                     ON CONFLICT DO NOTHING
@@ -340,8 +349,8 @@ namespace ChatStore.Memories
             using var op = Telemetry.Start("memories.list_sources");
             const string sql = """
                 SELECT m.id, s.conversation_id, s.message_id, s.created_at
-                  FROM {schema}.memories m LEFT JOIN {schema}.memory_sources s ON s.memory_id = m.id
-                 WHERE m.id = $1 AND m.deleted_at IS NULL
+                  FROM {schema}.memories m LEFT JOIN {schema}.memory_sources s ON s.tenant_id = {tenant} AND s.memory_id = m.id
+                 WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.deleted_at IS NULL
                  ORDER BY s.created_at, s.conversation_id, s.message_id NULLS FIRST
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);

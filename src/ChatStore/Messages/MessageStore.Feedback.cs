@@ -14,28 +14,28 @@ public sealed partial class MessageStore
     internal const string SetFeedbackSql = $$"""
         INSERT INTO {schema}.message_feedback AS f (id, tenant_id, message_id, user_id, rating, score, comment)
         SELECT $1, m.tenant_id, m.id, u.id, $4::text, $5::smallint, $6::text
-          FROM {schema}.messages m JOIN {schema}.users u ON u.id = $3 AND u.deleted_at IS NULL
-         WHERE m.id = $2 AND {{Live}}
-        ON CONFLICT (message_id, user_id) DO UPDATE SET rating = excluded.rating, score = excluded.score, comment = excluded.comment
+          FROM {schema}.messages m JOIN {schema}.users u ON u.tenant_id = {tenant} AND u.id = $3 AND u.deleted_at IS NULL
+         WHERE m.tenant_id = {tenant} AND m.id = $2 AND {{Live}}
+        ON CONFLICT (tenant_id, message_id, user_id) DO UPDATE SET rating = excluded.rating, score = excluded.score, comment = excluded.comment
         RETURNING {{FeedbackColumns}}
         """;
 
     // Why feedback or a correction stored nothing (run only then).
     const string ParticipantsSql = $$"""
-        SELECT EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}),
-               EXISTS (SELECT 1 FROM {schema}.users u WHERE u.id = $2 AND u.deleted_at IS NULL)
+        SELECT EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}),
+               EXISTS (SELECT 1 FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL)
         """;
 
     const string GetFeedbackSql = $$"""
         SELECT {{FeedbackColumns}} FROM {schema}.message_feedback f
-         WHERE f.message_id = $1 AND f.user_id = $2
-           AND EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.id = f.message_id AND {{Live}})
+         WHERE f.tenant_id = {tenant} AND f.message_id = $1 AND f.user_id = $2
+           AND EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = f.message_id AND {{Live}})
         """;
 
     const string DeleteFeedbackSql = $$"""
         DELETE FROM {schema}.message_feedback f
-         WHERE f.message_id = $1 AND f.user_id = $2
-           AND EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.id = f.message_id AND {{Live}})
+         WHERE f.tenant_id = {tenant} AND f.message_id = $1 AND f.user_id = $2
+           AND EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = f.message_id AND {{Live}})
         """;
 
     // Keyset on (message_id, user_id), the unique key; the message row first so an unknown message is not found.
@@ -43,15 +43,15 @@ public sealed partial class MessageStore
         SELECT f.* FROM {schema}.messages m
           LEFT JOIN LATERAL (
                SELECT {{FeedbackColumns}} FROM {schema}.message_feedback f
-                WHERE f.message_id = m.id AND f.user_id > $2 ORDER BY f.user_id LIMIT $3) f ON true
-         WHERE m.id = $1 AND {{Live}}
+                WHERE f.tenant_id = {tenant} AND f.message_id = m.id AND f.user_id > $2 ORDER BY f.user_id LIMIT $3) f ON true
+         WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}
         """;
 
     const string AddCorrectionSql = $$"""
         INSERT INTO {schema}.message_corrections (id, tenant_id, message_id, user_id, original_content, corrected_content, reason)
         SELECT $1, m.tenant_id, m.id, u.id, m.content, $4, $5
-          FROM {schema}.messages m JOIN {schema}.users u ON u.id = $3 AND u.deleted_at IS NULL
-         WHERE m.id = $2 AND {{Live}}
+          FROM {schema}.messages m JOIN {schema}.users u ON u.tenant_id = {tenant} AND u.id = $3 AND u.deleted_at IS NULL
+         WHERE m.tenant_id = {tenant} AND m.id = $2 AND {{Live}}
         RETURNING {{CorrectionColumns}}
         """;
 
@@ -60,8 +60,8 @@ public sealed partial class MessageStore
         SELECT k.* FROM {schema}.messages m
           LEFT JOIN LATERAL (
                SELECT {{CorrectionColumns}} FROM {schema}.message_corrections k
-                WHERE k.message_id = m.id AND k.id > $2 ORDER BY k.id LIMIT $3) k ON true
-         WHERE m.id = $1 AND {{Live}}
+                WHERE k.tenant_id = {tenant} AND k.message_id = m.id AND k.id > $2 ORDER BY k.id LIMIT $3) k ON true
+         WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}
         """;
 
     /// <summary>

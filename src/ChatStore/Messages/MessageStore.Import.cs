@@ -50,7 +50,7 @@ public sealed partial class MessageStore
                SET last_seq = c.last_seq + counts.n, message_count = c.message_count + counts.n,
                    last_message_at = greatest(c.last_message_at, counts.last), last_activity_at = now()
               FROM counts
-             WHERE c.id = counts.conversation_id AND c.deleted_at IS NULL
+             WHERE c.tenant_id = {tenant} AND c.id = counts.conversation_id AND c.deleted_at IS NULL
             RETURNING c.id, c.tenant_id, c.user_id, c.last_seq - counts.n AS base
         )
         INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, citations, metadata, domains, model,
@@ -63,7 +63,7 @@ public sealed partial class MessageStore
 
     const string MissingConversationSql = """
         SELECT s.conversation_id FROM pg_temp.chatstore_import s
-         WHERE NOT EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = s.conversation_id AND c.deleted_at IS NULL)
+         WHERE NOT EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = s.conversation_id AND c.deleted_at IS NULL)
          LIMIT 1
         """;
 

@@ -31,7 +31,7 @@ namespace ChatStore.Messages
         // "deleted_at IS NULL" in the WHERE it could read every live conversation of the tenant through
         // the partial index conversations_recent_idx (it did for a tenant newer than its statistics).
         const string Live = """
-            m.deleted_at IS NULL AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
+            m.deleted_at IS NULL AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = m.conversation_id)
             """;
 
         const byte AppendKind = (byte)'A', RegenerateKind = (byte)'R';
@@ -62,17 +62,18 @@ namespace ChatStore.Messages
         internal const string AppendSql = $$"""
             WITH existing AS (
                 SELECT * FROM {schema}.messages
-                 WHERE $16::text IS NOT NULL AND tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $16::text
+                 WHERE $16::text IS NOT NULL AND tenant_id = {tenant} AND idempotency_key = $16::text
             ), conv AS (
                 UPDATE {schema}.conversations c
                    SET last_seq = c.last_seq + 1, message_count = c.message_count + 1, last_message_at = now(), last_activity_at = now()
-                 WHERE c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM {schema}.messages p WHERE p.id = $6::uuid) ELSE $2::uuid END
+                 WHERE c.tenant_id = {tenant}
+                   AND c.id = CASE WHEN $2::uuid IS NULL THEN (SELECT p.conversation_id FROM {schema}.messages p WHERE p.tenant_id = {tenant} AND p.id = $6::uuid) ELSE $2::uuid END
                    AND c.deleted_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM existing)
                    AND ($6::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.messages p WHERE p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
+                        SELECT 1 FROM {schema}.messages p WHERE p.tenant_id = {tenant} AND p.id = $6::uuid AND p.conversation_id = c.id AND p.deleted_at IS NULL))
                    AND (cardinality($18::uuid[]) = 0 OR cardinality($18::uuid[]) = (
-                        SELECT count(*) FROM {schema}.documents d WHERE d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
+                        SELECT count(*) FROM {schema}.documents d WHERE d.tenant_id = {tenant} AND d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
                 RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
             ), ins AS (
                 INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
@@ -96,18 +97,18 @@ namespace ChatStore.Messages
 
         // Why an append stored nothing (run only then): the conversation, the parent, the documents.
         const string AppendDiagnosisSql = """
-            WITH p AS (SELECT conversation_id FROM {schema}.messages WHERE id = $2::uuid AND deleted_at IS NULL),
+            WITH p AS (SELECT conversation_id FROM {schema}.messages WHERE tenant_id = {tenant} AND id = $2::uuid AND deleted_at IS NULL),
                  c AS (SELECT id, user_id FROM {schema}.conversations
-                        WHERE id = CASE WHEN $1::uuid IS NULL THEN (SELECT conversation_id FROM p) ELSE $1::uuid END AND deleted_at IS NULL)
+                        WHERE tenant_id = {tenant} AND id = CASE WHEN $1::uuid IS NULL THEN (SELECT conversation_id FROM p) ELSE $1::uuid END AND deleted_at IS NULL)
             SELECT EXISTS (SELECT 1 FROM c),
                    $2::uuid IS NULL OR EXISTS (SELECT 1 FROM p JOIN c ON c.id = p.conversation_id),
                    ARRAY(SELECT x FROM unnest($3::uuid[]) AS x WHERE NOT EXISTS (
-                       SELECT 1 FROM {schema}.documents d JOIN c ON d.user_id = c.user_id WHERE d.id = x AND d.deleted_at IS NULL))
+                       SELECT 1 FROM {schema}.documents d JOIN c ON d.user_id = c.user_id WHERE d.tenant_id = {tenant} AND d.id = x AND d.deleted_at IS NULL))
             """;
 
         const string ByKeySql = $$"""
             SELECT {{Columns}}, request_hash FROM {schema}.messages
-             WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND idempotency_key = $1
+             WHERE tenant_id = {tenant} AND idempotency_key = $1
             """;
 
         /// <summary>
@@ -243,7 +244,7 @@ namespace ChatStore.Messages
         // touches the GIN index.
         internal const string AppendChunkSql = $$"""
             UPDATE {schema}.messages m SET content = m.content || $2
-             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
+             WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.status = 'streaming' AND {{Live}}
                AND (octet_length(m.content) + octet_length($2) <= $3 OR length(m.content) + length($2) <= $3)
             """;
 
@@ -253,19 +254,19 @@ namespace ChatStore.Messages
                    input_tokens = coalesce($4::int, m.input_tokens), output_tokens = coalesce($5::int, m.output_tokens),
                    cost_usd = coalesce($6::numeric, m.cost_usd), response_ms = coalesce($7::int, m.response_ms),
                    citations = coalesce($8::jsonb, m.citations), metadata = m.metadata || coalesce($9::jsonb, '{}')
-             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
+             WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.status = 'streaming' AND {{Live}}
             RETURNING {{Columns}}
             """;
 
         const string FailSql = $$"""
             UPDATE {schema}.messages m SET status = 'error', error = $2
-             WHERE m.id = $1 AND m.status = 'streaming' AND {{Live}}
+             WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.status = 'streaming' AND {{Live}}
             RETURNING {{Columns}}
             """;
 
         // Why a state change matched nothing (run only then): the status and length of a visible message.
         const string StateSql = $$"""
-            SELECT m.status, length(m.content) FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}
+            SELECT m.status, length(m.content) FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}
             """;
 
         /// <summary>
@@ -361,7 +362,7 @@ namespace ChatStore.Messages
         // ------------------------------------------------------------------------------------------
         // Reading
 
-        internal const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}""";
+        internal const string GetSql = $$"""SELECT {{Columns}} FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}""";
 
         // History reads a window of seqs, not "the conversation ordered, then LIMIT". Seqs are gapless
         // (deleted messages keep theirs) and the conversation row says how many messages were ever
@@ -385,9 +386,9 @@ namespace ChatStore.Messages
                    OFFSET 0) w
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq < $2 AND m.seq > w.lo AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq DESC LIMIT $4) h ON true
-             WHERE c.id = $1 AND c.deleted_at IS NULL
+             WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL
             """;
 
         // $1 conversation, $2 after (exclusive), $3 include deleted, $4 limit + 1, $5 before (exclusive).
@@ -399,9 +400,9 @@ namespace ChatStore.Messages
                    OFFSET 0) w
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq > $2 AND m.seq <= w.hi AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq LIMIT $4) h ON true
-             WHERE c.id = $1 AND c.deleted_at IS NULL
+             WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL
             """;
 
         // The same without the window, for the case described above.
@@ -409,18 +410,18 @@ namespace ChatStore.Messages
             SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq < $2 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq DESC LIMIT $4) h ON true
-             WHERE c.id = $1 AND c.deleted_at IS NULL
+             WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL
             """;
 
         const string AfterUnboundedSql = $$"""
             SELECT h.*, true FROM {schema}.conversations c
               LEFT JOIN LATERAL (
                    SELECT {{Columns}} FROM {schema}.messages m
-                    WHERE m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
+                    WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq > $2 AND m.seq < $5 AND ($3 OR m.deleted_at IS NULL)
                     ORDER BY m.seq LIMIT $4) h ON true
-             WHERE c.id = $1 AND c.deleted_at IS NULL
+             WHERE c.tenant_id = {tenant} AND c.id = $1 AND c.deleted_at IS NULL
             """;
 
         /// <summary>A message by id (not soft-deleted, in a conversation that is not).</summary>
@@ -436,7 +437,7 @@ namespace ChatStore.Messages
 
         const string GetIncludingDeletedSql = $$"""
             SELECT {{Columns}} FROM {schema}.messages m
-             WHERE m.id = $1 AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = m.conversation_id AND c.deleted_at IS NULL)
+             WHERE m.tenant_id = {tenant} AND m.id = $1 AND EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = m.conversation_id AND c.deleted_at IS NULL)
             """;
 
         /// <summary>
@@ -506,16 +507,19 @@ namespace ChatStore.Messages
 
         const string EditSql = $$"""
             UPDATE {schema}.messages m SET content = $2, edited_at = now()
-             WHERE m.id = $1 AND m.status <> 'streaming' AND {{Live}}
+             WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.status <> 'streaming' AND {{Live}}
             RETURNING {{Columns}}
             """;
 
         // message_count counts live messages: the soft delete and the decrement are one statement.
         internal const string DeleteSql = $$"""
             WITH d AS (
-                UPDATE {schema}.messages m SET deleted_at = now() WHERE m.id = $1 AND {{Live}} RETURNING m.conversation_id
+                UPDATE {schema}.messages m SET deleted_at = now() WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}} RETURNING m.id, m.conversation_id
             ), c AS (
-                UPDATE {schema}.conversations c SET message_count = c.message_count - 1 FROM d WHERE c.id = d.conversation_id
+                UPDATE {schema}.conversations c SET message_count = c.message_count - 1 FROM d WHERE c.tenant_id = {tenant} AND c.id = d.conversation_id
+            ), e AS (
+                -- A deleted message has no vectors (search reads no liveness inside the index scan); a restore embeds it again.
+                DELETE FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.message_id = ANY (ARRAY(SELECT id FROM d))
             )
             SELECT count(*)::int FROM d
             """;
@@ -523,11 +527,11 @@ namespace ChatStore.Messages
         const string RestoreSql = $$"""
             WITH r AS (
                 UPDATE {schema}.messages m SET deleted_at = NULL
-                 WHERE m.id = $1 AND m.deleted_at IS NOT NULL
-                   AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.id = m.conversation_id)
+                 WHERE m.tenant_id = {tenant} AND m.id = $1 AND m.deleted_at IS NOT NULL
+                   AND (SELECT c.deleted_at IS NULL FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = m.conversation_id)
                 RETURNING m.*
             ), c AS (
-                UPDATE {schema}.conversations c SET message_count = c.message_count + 1 FROM r WHERE c.id = r.conversation_id
+                UPDATE {schema}.conversations c SET message_count = c.message_count + 1 FROM r WHERE c.tenant_id = {tenant} AND c.id = r.conversation_id
             )
             SELECT {{Columns}} FROM r
             """;
@@ -583,9 +587,9 @@ namespace ChatStore.Messages
         // Links only documents of the message's user, all or none; returns whether the message is visible and which ids are unknown.
         internal const string LinkSql = $$"""
             WITH m AS (
-                SELECT m.id, m.tenant_id, m.user_id FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}
+                SELECT m.id, m.tenant_id, m.user_id FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}
             ), d AS (
-                SELECT d.id FROM {schema}.documents d JOIN m ON d.user_id = m.user_id WHERE d.id = ANY ($2::uuid[]) AND d.deleted_at IS NULL
+                SELECT d.id FROM {schema}.documents d JOIN m ON d.user_id = m.user_id WHERE d.tenant_id = {tenant} AND d.id = ANY ($2::uuid[]) AND d.deleted_at IS NULL
             ), missing AS (
                 SELECT ARRAY(SELECT x FROM unnest($2::uuid[]) AS x EXCEPT SELECT id FROM d) AS ids
             ), ins AS (
@@ -597,9 +601,9 @@ namespace ChatStore.Messages
             """;
 
         const string DocumentIdsSql = $$"""
-            SELECT ARRAY(SELECT md.document_id FROM {schema}.message_documents md JOIN {schema}.documents d ON d.id = md.document_id
-                          WHERE md.message_id = m.id AND d.deleted_at IS NULL ORDER BY md.document_id)
-              FROM {schema}.messages m WHERE m.id = $1 AND {{Live}}
+            SELECT ARRAY(SELECT md.document_id FROM {schema}.message_documents md JOIN {schema}.documents d ON d.tenant_id = {tenant} AND d.id = md.document_id
+                          WHERE md.tenant_id = {tenant} AND md.message_id = m.id AND d.deleted_at IS NULL ORDER BY md.document_id)
+              FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $1 AND {{Live}}
             """;
 
         /// <summary>Links documents (of the message's user) to a message; links that exist already are kept. All or nothing.</summary>

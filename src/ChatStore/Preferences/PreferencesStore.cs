@@ -22,8 +22,8 @@ namespace ChatStore.Preferences
             using var op = Telemetry.Start("preferences.get");
             const string sql = $$"""
                 SELECT u.id, p.preferences::text, p.learned_patterns::text, p.feature_toggles::text, p.updated_at
-                  FROM {schema}.users u LEFT JOIN {schema}.user_preferences p ON p.user_id = u.id
-                 WHERE u.id = $1 AND u.deleted_at IS NULL
+                  FROM {schema}.users u LEFT JOIN {schema}.user_preferences p ON p.tenant_id = {tenant} AND p.user_id = u.id
+                 WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId);
@@ -48,8 +48,8 @@ namespace ChatStore.Preferences
                        coalesce({schema}.chatstore_jsonb_merge_patch('{}', $3::jsonb), '{}'),
                        coalesce({schema}.chatstore_jsonb_merge_patch('{}', $4::jsonb), '{}')
                   FROM {schema}.users u
-                 WHERE u.id = $1 AND u.deleted_at IS NULL
-                ON CONFLICT (user_id) DO UPDATE SET
+                 WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET
                        preferences = coalesce({schema}.chatstore_jsonb_merge_patch(p.preferences, $2::jsonb), p.preferences),
                        learned_patterns = coalesce({schema}.chatstore_jsonb_merge_patch(p.learned_patterns, $3::jsonb), p.learned_patterns),
                        feature_toggles = coalesce({schema}.chatstore_jsonb_merge_patch(p.feature_toggles, $4::jsonb), p.feature_toggles)
@@ -68,8 +68,8 @@ namespace ChatStore.Preferences
                 INSERT INTO {schema}.user_preferences AS p (tenant_id, user_id, preferences, learned_patterns, feature_toggles)
                 SELECT u.tenant_id, u.id, $2, $3, $4
                   FROM {schema}.users u
-                 WHERE u.id = $1 AND u.deleted_at IS NULL
-                ON CONFLICT (user_id) DO UPDATE SET
+                 WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET
                        preferences = EXCLUDED.preferences, learned_patterns = EXCLUDED.learned_patterns, feature_toggles = EXCLUDED.feature_toggles
                 RETURNING {{Columns}}
                 """;

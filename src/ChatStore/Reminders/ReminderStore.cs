@@ -48,9 +48,9 @@ namespace ChatStore.Reminders
                        (id, tenant_id, user_id, conversation_id, title, body, due_at, series_start, recurrence, timezone, metadata)
                 SELECT $1, u.tenant_id, u.id, $3::uuid, $4, $5::text, $6, CASE WHEN $7::text IS NULL THEN NULL ELSE $6 END, $7::text, $8, $9
                   FROM {schema}.users u
-                 WHERE u.id = $2 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                    AND ($3::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM {schema}.conversations c WHERE c.id = $3 AND c.user_id = u.id AND c.deleted_at IS NULL))
+                        SELECT 1 FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = $3 AND c.user_id = u.id AND c.deleted_at IS NULL))
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -79,7 +79,7 @@ namespace ChatStore.Reminders
         public async Task<Reminder> GetAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("reminders.get");
-            const string sql = $$"""SELECT {{Columns}} FROM {schema}.reminders r WHERE r.id = $1""";
+            const string sql = $$"""SELECT {{Columns}} FROM {schema}.reminders r WHERE r.tenant_id = {tenant} AND r.id = $1""";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("reminder", id);
@@ -96,7 +96,7 @@ namespace ChatStore.Reminders
             // Served by reminders_user_idx (tenant_id, user_id, due_at); the row comparison bounds its due_at.
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.reminders r
-                 WHERE r.tenant_id = current_setting('chatstore.tenant_id')::uuid AND r.user_id = $1
+                 WHERE r.tenant_id = {tenant} AND r.user_id = $1
                    AND ($2::text IS NULL OR r.status = $2)
                    AND ($3::timestamptz IS NULL OR (r.due_at, r.id) > ($3, $4))
                  ORDER BY r.due_at, r.id LIMIT $5
@@ -140,7 +140,7 @@ namespace ChatStore.Reminders
                        title = coalesce($2, r.title), body = coalesce($3, r.body), due_at = $4, recurrence = $5, timezone = $6,
                        series_start = CASE WHEN $5::text IS NULL THEN NULL WHEN $7 THEN $4 ELSE coalesce(r.series_start, r.due_at) END,
                        status = CASE WHEN $7 AND r.status IN ('sent', 'completed') THEN 'pending' ELSE r.status END
-                 WHERE r.id = $1
+                 WHERE r.tenant_id = {tenant} AND r.id = $1
                 RETURNING {{Columns}}
                 """;
             Reminder updated;
@@ -173,7 +173,7 @@ namespace ChatStore.Reminders
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("reminders.delete");
-            const string sql = "DELETE FROM {schema}.reminders WHERE id = $1";
+            const string sql = "DELETE FROM {schema}.reminders WHERE tenant_id = {tenant} AND id = $1";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
@@ -185,9 +185,9 @@ namespace ChatStore.Reminders
             using var op = Telemetry.Start(operation);
             // One statement: lock the row, change it only from pending/sent, and report the status it had.
             const string sql = $$"""
-                WITH cur AS (SELECT id, status FROM {schema}.reminders WHERE id = $1 FOR UPDATE),
+                WITH cur AS (SELECT id, status FROM {schema}.reminders WHERE tenant_id = {tenant} AND id = $1 FOR UPDATE),
                      upd AS (UPDATE {schema}.reminders r SET status = $2
-                               FROM cur WHERE r.id = cur.id AND cur.status IN ('pending', 'sent')
+                               FROM cur WHERE r.tenant_id = {tenant} AND r.id = cur.id AND cur.status IN ('pending', 'sent')
                              RETURNING {{Columns}})
                 SELECT cur.status, upd.* FROM cur LEFT JOIN upd ON true
                 """;
@@ -221,7 +221,7 @@ namespace ChatStore.Reminders
             // Served by reminders_due_idx (tenant_id, due_at) WHERE status = 'pending'.
             const string claim = $$"""
                 SELECT {{Columns}}, r.series_start FROM {schema}.reminders r
-                 WHERE r.tenant_id = current_setting('chatstore.tenant_id')::uuid AND r.status = 'pending' AND r.due_at <= $1
+                 WHERE r.tenant_id = {tenant} AND r.status = 'pending' AND r.due_at <= $1
                  ORDER BY r.due_at LIMIT $2
                    FOR UPDATE SKIP LOCKED
                 """;
@@ -257,7 +257,7 @@ namespace ChatStore.Reminders
                 UPDATE {schema}.reminders r
                    SET due_at = n.due_at, status = n.status, claimed_at = $4, sent_count = r.sent_count + 1
                   FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS n (id, due_at, status)
-                 WHERE r.id = n.id
+                 WHERE r.tenant_id = {tenant} AND r.id = n.id
                 RETURNING {{Columns}}
                 """;
             var claimed = new Dictionary<Guid, Reminder>(due.Count);
@@ -280,7 +280,7 @@ namespace ChatStore.Reminders
 
         static async Task<Reminder> ReadForUpdateAsync(TenantTransaction tx, Guid id, CancellationToken cancellationToken)
         {
-            const string sql = $$"""SELECT {{Columns}} FROM {schema}.reminders r WHERE r.id = $1 FOR UPDATE""";
+            const string sql = $$"""SELECT {{Columns}} FROM {schema}.reminders r WHERE r.tenant_id = {tenant} AND r.id = $1 FOR UPDATE""";
             await using var cmd = tx.Command(sql);
             TenantTransaction.Add(cmd, id);
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

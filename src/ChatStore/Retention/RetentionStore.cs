@@ -11,7 +11,7 @@ namespace ChatStore.Retention
     /// </summary>
     public sealed class RetentionStore
     {
-        const string TenantFilter = "t.tenant_id = current_setting('chatstore.tenant_id')::uuid";
+        const string TenantFilter = OwnershipSql.TenantCondition;
 
         readonly TenantScope _scope;
 
@@ -61,7 +61,7 @@ namespace ChatStore.Retention
                     {
                         await run.ConversationsAsync(model, conversations, "t.deleted_at < $1", "t.deleted_at", deleted).ConfigureAwait(false);
                         await run.ConversationsAsync(model, conversations,
-                            $"t.deleted_at IS NULL AND t.user_id IN (SELECT u.id FROM {model.Users.Quoted} u WHERE u.tenant_id = t.tenant_id AND u.deleted_at < $1)",
+                            $"t.deleted_at IS NULL AND t.user_id IN (SELECT u.id FROM {model.Users.Quoted} u WHERE u.tenant_id = {{tenant}} AND u.deleted_at < $1)",
                             "t.id", deleted).ConfigureAwait(false);
                     }
                     // Children before parents, so a parent's batch rarely finds children left to take with it.
@@ -86,10 +86,10 @@ namespace ChatStore.Retention
                 """;
             await using var batch = ScopedBatch.Create(_scope, conn);
             batch.Add(_scope.Context.Sql(sql), P(now?.ToUniversalTime()));
+            batch.Commit();
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     throw new ChatStoreNotFoundException("tenant", _scope.TenantId);
                 return (reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using ChatStore.Tenancy;
 using Npgsql;
@@ -6,9 +7,9 @@ using NpgsqlTypes;
 namespace ChatStore.Search;
 
 /// <summary>
-/// A search statement in one round trip: an <see cref="NpgsqlBatch"/> of two statements, the tenant scope
-/// (<see cref="TenantCommand.ScopeSql"/>) with the planner and pgvector settings for this query
-/// (transaction-local <c>set_config</c>), then the search. The settings run before the search is
+/// A search statement in one round trip: an <see cref="NpgsqlBatch"/> of the tenant scope (see
+/// <see cref="TenantCommand"/>), the planner and pgvector settings for this query (<c>SET LOCAL</c>, so Citus
+/// sends them to the workers too), the search language, then the search. The settings run before the search is
 /// bound and planned, so they shape its plan and its scan (<c>hnsw.ef_search</c>, iterative scans).
 /// A statement is planned for each query (custom plans), unless its plan may be shared: one that names the
 /// tenant's plan class (see <see cref="TenantPlanClasses"/>; a plan holds its tenant's row estimates, so it is
@@ -17,50 +18,28 @@ namespace ChatStore.Search;
 /// </summary>
 internal sealed class SearchCommand : IAsyncDisposable
 {
-    // The tenant scope ($1, $2: see TenantCommand.AddScope) and this query's settings, in one statement.
     // JIT stays off: these statements run in milliseconds, and the cost that enable_sort = off adds would
     // otherwise make PostgreSQL spend seconds compiling them.
-    // {plan}: how the search is planned (plan_cache_mode): force_custom_plan for each query, with its values;
-    // force_generic_plan once for every query of its text; auto as PostgreSQL chooses (see SettingsSql).
-    const string ScopeSettingsSql = TenantCommand.ScopeSql + ", set_config('jit', 'off', true), set_config('plan_cache_mode', '{plan}', true)";
+    // plan_cache_mode: how the search is planned: force_custom_plan for each query, with its values;
+    // force_generic_plan once for every query of its text; auto as PostgreSQL chooses (see Settings).
+    const string JitOff = "SET LOCAL jit = off";
 
-    // Vector settings, from one int[] parameter ($3: enable_sort off (1) or on (0), hnsw.ef_search,
-    // hnsw.max_scan_tuples, ivfflat.probes; one parameter rather than four, as each costs an allocation).
-    // enable_sort = off only when the index order must be used: it makes "filter by btree, then sort" cost
-    // more than the HNSW scan, which the planner would otherwise pick for selective filters.
-    const string VectorSettingsSql = """
-        , set_config('enable_sort', CASE WHEN ($3)[1] = 1 THEN 'off' ELSE 'on' END, true),
-          set_config('hnsw.ef_search', ($3)[2]::text, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-          set_config('hnsw.max_scan_tuples', ($3)[3]::text, true), set_config('ivfflat.probes', ($3)[4]::text, true),
-          set_config('ivfflat.iterative_scan', 'relaxed_order', true)
-        """;
+    // Vector settings. enable_sort = off only when the index order must be used: it makes "filter by btree, then
+    // sort" cost more than the HNSW scan, which the planner would otherwise pick for selective filters.
+    const string HnswIterative = "SET LOCAL hnsw.iterative_scan = relaxed_order";
+    const string IvfflatIterative = "SET LOCAL ivfflat.iterative_scan = relaxed_order";
 
-    // Text settings: plans made without parallel workers, and the search language ({language}: the language
-    // given, or null for the tenant's, read by its id, $2). Under a login that row-level security applies to,
-    // the tenants policy reads chatstore.tenant_id: PostgreSQL evaluates a select list in order and runs the
-    // sub-select (an InitPlan) when its column is reached, after the tenant is set above.
+    // Text settings: plans made without parallel workers, and the search language (the language given, $1, or
+    // null for the tenant's, read by its id, $2).
     // Serial plans: a plan made for a word's frequency goes parallel for common words (thousands of matches),
     // and a search then waits for its workers to start and take cores that concurrent requests are using. On
     // two busy cores, a common word took 68 ms in parallel and 25 ms serially; raw SQL's generic plan is serial.
-    const string TextSettingsSql = """
-        , set_config('max_parallel_workers_per_gather', '0', true),
-          set_config('chatstore.search_language', coalesce({language}::regconfig,
-              (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = $2), 'english'::regconfig)::text, true)
+    const string SerialPlans = "SET LOCAL max_parallel_workers_per_gather = 0";
+
+    internal const string LanguageSql = """
+        SELECT set_config('chatstore.search_language', coalesce($1::regconfig,
+            (SELECT t.search_language FROM {schema}.tenants t WHERE t.id = $2), 'english'::regconfig)::text, true)
         """;
-
-    static readonly string VectorSql = ScopeSettingsSql + VectorSettingsSql;
-    static readonly string TextSql = ScopeSettingsSql + TextSettingsSql.Replace("{language}", "$3", StringComparison.Ordinal);
-    static readonly string HybridSql = ScopeSettingsSql + VectorSettingsSql + TextSettingsSql.Replace("{language}", "$4", StringComparison.Ordinal);
-
-    // By statement (text, vector, hybrid), then planned per query or once (see SettingsSql).
-    static readonly string[] Settings =
-    [
-        Planned(TextSql, "force_custom_plan"), Planned(TextSql, "force_generic_plan"),
-        Planned(VectorSql, "auto"), Planned(VectorSql, "force_generic_plan"),
-        Planned(HybridSql, "force_custom_plan"), Planned(HybridSql, "force_generic_plan"),
-    ];
-
-    static string Planned(string sql, string mode) => sql.Replace("{plan}", mode, StringComparison.Ordinal);
 
     // A statement whose plan may be shared (SearchStatements.Rendered.SharedPlan) is planned once. PostgreSQL's
     // own choice (plan_cache_mode auto) compares estimated costs, and it estimates a generic plan's LIMIT given as
@@ -68,8 +47,32 @@ internal sealed class SearchCommand : IAsyncDisposable
     // of them take to run). Statements with full text are otherwise planned for their query: a user's or a
     // period's rows change which index fits. A filtered vector search is left to PostgreSQL's choice: its exact
     // scan of a user's rows reads them through one index whoever the user is, and is planned once that way.
-    internal static string SettingsSql(bool vector, bool text, bool sharedPlan) =>
-        Settings[(vector ? text ? 4 : 2 : 0) + (sharedPlan ? 1 : 0)];
+    internal static string PlanCacheMode(bool vector, bool text, bool sharedPlan) =>
+        "SET LOCAL plan_cache_mode = " + (sharedPlan ? "force_generic_plan" : vector && !text ? "auto" : "force_custom_plan");
+
+    /// <summary>
+    /// The settings a search statement runs after, in order: the SET LOCAL commands, then (for full text)
+    /// <see cref="LanguageSql"/>, whose two parameters are the language given (or null) and the tenant.
+    /// </summary>
+    internal static List<string> Settings(bool text, bool sharedPlan, VectorSettings? vector)
+    {
+        var settings = new List<string>(10) { JitOff, PlanCacheMode(vector is not null, text, sharedPlan) };
+        if (vector is { } v)
+        {
+            settings.Add(v.ForceIndexOrder ? "SET LOCAL enable_sort = off" : "SET LOCAL enable_sort = on");
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"SET LOCAL hnsw.ef_search = {v.EfSearch}"));
+            settings.Add(HnswIterative);
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"SET LOCAL hnsw.max_scan_tuples = {v.MaxScanTuples}"));
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"SET LOCAL ivfflat.probes = {v.Probes}"));
+            settings.Add(IvfflatIterative);
+        }
+        if (text)
+        {
+            settings.Add(SerialPlans);
+            settings.Add(LanguageSql);
+        }
+        return settings;
+    }
 
     readonly TenantCommand _command;
     readonly int _slots;
@@ -99,13 +102,17 @@ internal sealed class SearchCommand : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var store = scope.Context;
-        var command = await TenantCommand.CreateAsync(store, scope.TenantId, statement.Sql, cancellationToken,
-            scopeSql: store.Sql(SettingsSql(vector is not null, textSearch, statement.SharedPlan))).ConfigureAwait(false);
-        var settings = command.ScopeParameters;
-        if (vector is { } v)
-            settings.Add(new NpgsqlParameter<int[]> { TypedValue = [v.ForceIndexOrder ? 1 : 0, v.EfSearch, v.MaxScanTuples, v.Probes] });
+        var settings = Settings(textSearch, statement.SharedPlan, vector);
+        var commands = new List<NpgsqlBatchCommand>(settings.Count);
+        foreach (var setting in settings)
+            commands.Add(new NpgsqlBatchCommand(setting == LanguageSql ? store.Sql(LanguageSql) : setting));
         if (textSearch)
-            settings.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        {
+            var parameters = commands[^1].Parameters;
+            parameters.Add(new NpgsqlParameter { Value = (object?)language ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<Guid> { TypedValue = scope.TenantId });
+        }
+        var command = await TenantCommand.CreateAsync(store, scope.TenantId, statement.Sql, cancellationToken, settings: commands).ConfigureAwait(false);
         return new SearchCommand(command, statement);
     }
 

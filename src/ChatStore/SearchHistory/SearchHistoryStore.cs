@@ -26,7 +26,7 @@ namespace ChatStore.SearchHistory
             Validate.NotNegative(resultCount, "resultCount");
             const string sql = $$"""
                 INSERT INTO {schema}.search_history AS h (id, tenant_id, user_id, query, mode, result_count)
-                SELECT $1, u.tenant_id, u.id, $3, $4, $5 FROM {schema}.users u WHERE u.id = $2 AND u.deleted_at IS NULL
+                SELECT $1, u.tenant_id, u.id, $3, $4, $5 FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ namespace ChatStore.SearchHistory
             // Served by search_history_user_idx (tenant_id, user_id, created_at DESC).
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.search_history h
-                 WHERE h.tenant_id = current_setting('chatstore.tenant_id')::uuid AND h.user_id = $1
+                 WHERE h.tenant_id = {tenant} AND h.user_id = $1
                    AND ($2::timestamptz IS NULL OR (h.created_at, h.id) < ($2, $3))
                  ORDER BY h.created_at DESC, h.id DESC LIMIT $4
                 """;
@@ -65,7 +65,7 @@ namespace ChatStore.SearchHistory
         {
             using var op = Telemetry.Start("search_history.clear");
             const string sql = """
-                DELETE FROM {schema}.search_history WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1
+                DELETE FROM {schema}.search_history WHERE tenant_id = {tenant} AND user_id = $1
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId);

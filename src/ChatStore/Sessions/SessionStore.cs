@@ -63,7 +63,7 @@ namespace ChatStore.Sessions
                 INSERT INTO {schema}.sessions (id, tenant_id, user_id, token_hash, expires_at, ip_address, user_agent)
                 SELECT $1, u.tenant_id, u.id, $3, now() + $4::interval, $5, $6
                   FROM {schema}.users u
-                 WHERE u.id = $2 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -88,12 +88,12 @@ namespace ChatStore.Sessions
                 WITH found AS (
                     SELECT s.id, s.tenant_id, s.user_id, s.created_at, s.expires_at, s.last_accessed_at, s.revoked_at, s.ip_address, s.user_agent
                       FROM {schema}.sessions s
-                      JOIN {schema}.users u ON u.id = s.user_id AND u.deleted_at IS NULL
-                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND ($2::uuid IS NULL OR s.user_id = $2)
+                      JOIN {schema}.users u ON u.tenant_id = {tenant} AND u.id = s.user_id AND u.deleted_at IS NULL
+                     WHERE s.tenant_id = {tenant} AND s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND ($2::uuid IS NULL OR s.user_id = $2)
                 ), touched AS (
                     UPDATE {schema}.sessions s SET last_accessed_at = now()
                       FROM found f
-                     WHERE s.id = f.id AND f.last_accessed_at < now() - interval '1 minute'
+                     WHERE s.tenant_id = {tenant} AND s.id = f.id AND f.last_accessed_at < now() - interval '1 minute'
                     RETURNING s.last_accessed_at
                 )
                 SELECT f.id, f.tenant_id, f.user_id, f.created_at, f.expires_at,
@@ -110,8 +110,8 @@ namespace ChatStore.Sessions
         {
             using var op = Telemetry.Start("sessions.revoke");
             const string sql = $$"""
-                UPDATE {schema}.sessions SET revoked_at = coalesce(revoked_at, now())
-                 WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2)
+                UPDATE {schema}.sessions SET revoked_at = least(revoked_at, now())
+                 WHERE tenant_id = {tenant} AND id = $1 AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -129,7 +129,7 @@ namespace ChatStore.Sessions
             Owned(userId);
             const string sql = """
                 UPDATE {schema}.sessions SET revoked_at = now()
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1
+                 WHERE tenant_id = {tenant} AND user_id = $1
                    AND revoked_at IS NULL AND expires_at > now() AND ($2::uuid IS NULL OR id <> $2)
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -144,7 +144,7 @@ namespace ChatStore.Sessions
             Owned(userId);
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.sessions
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+                 WHERE tenant_id = {tenant} AND user_id = $1 AND revoked_at IS NULL AND expires_at > now()
                  ORDER BY last_accessed_at DESC, id DESC
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -166,9 +166,9 @@ namespace ChatStore.Sessions
             // The batch is picked from sessions_expiry_idx and deleted by primary key (= ANY of an array,
             // not IN, so that the delete never plans a scan of the tenant's sessions).
             const string sql = """
-                DELETE FROM {schema}.sessions WHERE id = ANY (ARRAY(
+                DELETE FROM {schema}.sessions WHERE tenant_id = {tenant} AND id = ANY (ARRAY(
                     SELECT id FROM {schema}.sessions
-                     WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND expires_at < now() - $1::interval
+                     WHERE tenant_id = {tenant} AND expires_at < now() - $1::interval
                        AND ($3::uuid IS NULL OR user_id = $3)
                      ORDER BY expires_at
                      LIMIT $2

@@ -47,7 +47,7 @@ namespace ChatStore.Subjects
                 INSERT INTO {schema}.subjects (id, tenant_id, user_id, kind, name, attributes)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5
                   FROM {schema}.users u
-                 WHERE u.id = $2 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -67,7 +67,7 @@ namespace ChatStore.Subjects
         {
             using var op = Telemetry.Start("subjects.get");
             const string sql = $$"""
-                SELECT {{Columns}} FROM {schema}.subjects WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                SELECT {{Columns}} FROM {schema}.subjects WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id).Add(_ownerId);
@@ -85,7 +85,7 @@ namespace ChatStore.Subjects
             var attributes = Validate.Json(update.Attributes, "attributes", _scope.Limits.MaxJsonBytes, JsonValueKind.Object);
             const string sql = $$"""
                 UPDATE {schema}.subjects SET name = coalesce($3, name), attributes = coalesce($4, attributes)
-                 WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                 WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -105,7 +105,7 @@ namespace ChatStore.Subjects
             // Served by subjects_user_list_idx, or subjects_user_kind_list_idx for one kind.
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.subjects
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND user_id = $1 AND deleted_at IS NULL
+                 WHERE tenant_id = {tenant} AND user_id = $1 AND deleted_at IS NULL
                    AND id > $2 AND ($3::text IS NULL OR kind = $3)
                  ORDER BY id
                  LIMIT $4
@@ -123,12 +123,20 @@ namespace ChatStore.Subjects
         public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("subjects.delete");
+            // A deleted subject has no vectors (search reads no liveness inside the index scan).
             const string sql = """
-                UPDATE {schema}.subjects SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                WITH s AS (
+                    UPDATE {schema}.subjects SET deleted_at = now()
+                     WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR user_id = $2)
+                    RETURNING id
+                ), e AS (
+                    DELETE FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.subject_id = ANY (ARRAY(SELECT id FROM s))
+                )
+                SELECT count(*)::int FROM s
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id).Add(_ownerId);
-            if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            if (await cmd.ReadSingleAsync(r => r.GetInt32(0), cancellationToken).ConfigureAwait(false) == 0)
                 throw new ChatStoreNotFoundException("subject", id);
         }
 

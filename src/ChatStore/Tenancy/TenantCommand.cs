@@ -4,64 +4,89 @@ using NpgsqlTypes;
 namespace ChatStore.Tenancy;
 
 /// <summary>
-/// One statement run as a tenant in a single round trip: an <see cref="NpgsqlBatch"/> whose first
-/// command sets the application role and <c>chatstore.tenant_id</c> transaction-locally, and whose
-/// second command is the statement. The batch runs as one implicit transaction, so row-level
-/// security sees the tenant and the settings vanish when it ends.
+/// One statement run as a tenant in a single round trip: an <see cref="NpgsqlBatch"/> of <c>BEGIN</c>, the
+/// scope (<c>SET LOCAL ROLE</c> the application role, <c>SET LOCAL chatstore.tenant_id</c>, and any setting the
+/// statement needs), the statement, and <c>COMMIT</c>. The settings are transaction-local, so they vanish when
+/// the transaction ends, which keeps a pooled connection (or PgBouncer in transaction mode) clean; and they are
+/// <c>SET LOCAL</c> commands rather than <c>set_config</c> calls, which Citus (with
+/// <c>citus.propagate_set_commands = 'local'</c>) sends on to the workers that run the statement.
 /// </summary>
 internal sealed class TenantCommand : IAsyncDisposable
 {
-    // set_config(..., true) is transaction-local; the batch is one implicit transaction. $1 is the
-    // application role, $2 the tenant id (a uuid, or null for none).
+    internal const string Begin = "BEGIN";
+
+    internal const string Commit = "COMMIT";
+
     // chatstore.operator = 'on' lets operator calls see every tenants row (and nothing else).
-    const string ScopePrefix = "SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', coalesce($2::text, ''), true), ";
+    const string OperatorOn = "SET LOCAL chatstore.operator = 'on'";
 
-    internal const string ScopeSql = ScopePrefix + "set_config('chatstore.operator', '', true)";
+    const string NoTenant = "SET LOCAL chatstore.tenant_id = ''";
 
-    const string OperatorScopeSql = ScopePrefix + "set_config('chatstore.operator', 'on', true)";
-
-    internal static string Scope(bool operatorMode) => operatorMode ? OperatorScopeSql : ScopeSql;
-
-    /// <summary>Adds the parameters of <see cref="ScopeSql"/> (and of the operator scope).</summary>
-    internal static void AddScope(NpgsqlParameterCollection parameters, StoreContext store, Guid? tenantId)
+    /// <summary>
+    /// The scope's commands: the role, the tenant, and operator mode when asked for. SET takes no parameters, so
+    /// the tenant is a literal; a <see cref="Guid"/> formats as hex digits and dashes only.
+    /// </summary>
+    internal static void AddScope(NpgsqlBatch batch, StoreContext store, Guid? tenantId, bool operatorMode = false)
     {
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = store.RoleSetting });
-        parameters.Add(tenantId is Guid id ? new NpgsqlParameter<Guid> { TypedValue = id } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        var commands = batch.BatchCommands;
+        commands.Add(new NpgsqlBatchCommand(store.SetRoleSql));
+        commands.Add(new NpgsqlBatchCommand(TenantSql(tenantId)));
+        if (operatorMode)
+            commands.Add(new NpgsqlBatchCommand(OperatorOn));
     }
+
+    /// <summary>The tenant as the first parameter of a statement that names it (see <see cref="StoreContext.Sql"/>).</summary>
+    internal static NpgsqlParameter<Guid> TenantParameter(Guid? tenantId) => new()
+    {
+        TypedValue = tenantId ?? throw new InvalidOperationException("A statement that names its tenant was run without one."),
+    };
+
+    /// <summary>The <c>SET LOCAL</c> of <c>chatstore.tenant_id</c> (empty for none).</summary>
+    internal static string TenantSql(Guid? tenantId) =>
+        tenantId is Guid id ? $"SET LOCAL chatstore.tenant_id = '{id:D}'" : NoTenant;
 
     readonly NpgsqlConnection _connection;
     readonly NpgsqlBatch _batch;
     readonly NpgsqlBatchCommand _statement;
+    readonly int _selectsBefore;
 
-    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement)
+    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, int selectsBefore)
     {
         _connection = connection;
         _batch = batch;
         _statement = statement;
+        _selectsBefore = selectsBefore;
     }
 
     /// <summary>
-    /// Opens a connection and prepares the batch. <paramref name="scopeSql"/> replaces the scope statement
-    /// with one that sets more than the tenant: <see cref="ScopeSql"/>'s two parameters come first, and the
-    /// caller adds the rest to <see cref="ScopeParameters"/>.
+    /// Opens a connection and prepares the batch. <paramref name="settings"/> are more <c>SET LOCAL</c> commands
+    /// (or statements whose result is discarded) run after the tenant scope and before the statement, so they
+    /// shape its plan and its execution.
     /// </summary>
     internal static async ValueTask<TenantCommand> CreateAsync(StoreContext store, Guid? tenantId, string sql, CancellationToken cancellationToken,
-        bool operatorMode = false, string? scopeSql = null)
+        bool operatorMode = false, IReadOnlyList<NpgsqlBatchCommand>? settings = null)
     {
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var batch = new NpgsqlBatch(connection);
-        var scope = new NpgsqlBatchCommand(scopeSql ?? Scope(operatorMode));
-        AddScope(scope.Parameters, store, tenantId);
-        batch.BatchCommands.Add(scope);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Begin));
+        AddScope(batch, store, tenantId, operatorMode);
+        var selects = 0;
+        if (settings is not null)
+            foreach (var setting in settings)
+            {
+                batch.BatchCommands.Add(setting);
+                if (setting.CommandText.StartsWith("SELECT", StringComparison.Ordinal))
+                    selects++;
+            }
         var statement = new NpgsqlBatchCommand(store.Sql(sql));
+        if (StoreContext.NamesTenant(sql))
+            statement.Parameters.Add(TenantParameter(tenantId));
         batch.BatchCommands.Add(statement);
-        return new TenantCommand(connection, batch, statement);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Commit));
+        return new TenantCommand(connection, batch, statement, selects);
     }
 
-    /// <summary>The scope statement's parameters ($1 role and $2 tenant are set).</summary>
-    public NpgsqlParameterCollection ScopeParameters => _batch.BatchCommands[0].Parameters;
-
-    /// <summary>The statement's positional parameters ($1, $2, …).</summary>
+    /// <summary>The statement's positional parameters ($1, $2, … as written; the tenant's comes first when it names one).</summary>
     public NpgsqlParameterCollection Parameters => _statement.Parameters;
 
     /// <summary>Adds the next positional parameter.</summary>
@@ -87,7 +112,10 @@ internal sealed class TenantCommand : IAsyncDisposable
     public async Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken cancellationToken)
     {
         var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        // A reader passes over results without columns (BEGIN, SET): it stands on the statement's, unless a
+        // setting is a SELECT, whose result comes first.
+        for (var i = 0; i < _selectsBefore; i++)
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         return reader;
     }
 
@@ -124,15 +152,17 @@ internal sealed class TenantCommand : IAsyncDisposable
 
 /// <summary>
 /// A transaction run as a tenant, for operations that need several statements with logic between
-/// them. The tenant setting travels with the transaction's first statement.
+/// them. The tenant scope (see <see cref="TenantCommand.AddScope"/>) is set when it begins.
 /// </summary>
 internal sealed class TenantTransaction : IAsyncDisposable
 {
     readonly StoreContext _store;
+    readonly Guid? _tenantId;
 
-    TenantTransaction(StoreContext store, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    TenantTransaction(StoreContext store, Guid? tenantId, NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         _store = store;
+        _tenantId = tenantId;
         Connection = connection;
         Transaction = transaction;
     }
@@ -148,12 +178,12 @@ internal sealed class TenantTransaction : IAsyncDisposable
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var scope = new NpgsqlCommand(TenantCommand.Scope(operatorMode), connection, transaction))
+            await using (var scope = new NpgsqlBatch(connection, transaction))
             {
-                TenantCommand.AddScope(scope.Parameters, store, tenantId);
+                TenantCommand.AddScope(scope, store, tenantId, operatorMode);
                 await scope.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            return new TenantTransaction(store, connection, transaction);
+            return new TenantTransaction(store, tenantId, connection, transaction);
         }
         catch
         {
@@ -162,8 +192,14 @@ internal sealed class TenantTransaction : IAsyncDisposable
         }
     }
 
-    /// <summary>A command in this transaction; add positional parameters with Add.</summary>
-    public NpgsqlCommand Command(string sql) => new(_store.Sql(sql), Connection, Transaction);
+    /// <summary>A command in this transaction; add positional parameters with Add (the tenant's is there when the SQL names it).</summary>
+    public NpgsqlCommand Command(string sql)
+    {
+        var command = new NpgsqlCommand(_store.Sql(sql), Connection, Transaction);
+        if (StoreContext.NamesTenant(sql))
+            command.Parameters.Add(TenantCommand.TenantParameter(_tenantId));
+        return command;
+    }
 
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 

@@ -158,7 +158,7 @@ public sealed class TenantStore
     public async Task RevokeApiKeyAsync(Guid tenantId, Guid keyId, CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("api_keys.revoke");
-        const string sql = "UPDATE {schema}.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND tenant_id = $2";
+        const string sql = "UPDATE {schema}.api_keys SET revoked_at = least(revoked_at, now()) WHERE id = $1 AND tenant_id = $2";
         await using var cmd = await TenantCommand.CreateAsync(_store, tenantId, sql, cancellationToken).ConfigureAwait(false);
         cmd.Add(keyId).Add(tenantId);
         if (await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)

@@ -24,11 +24,11 @@ namespace ChatStore.Usage
         // The user must be the tenant's, the conversation the user's, the message the user's (and in the conversation).
         const string Check = """
             chk AS (
-                SELECT u.id, u.tenant_id,
-                       ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.id = $3 AND c.user_id = u.id)) AS conversation_ok,
-                       ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.id = $4 AND m.user_id = u.id
+                SELECT u.id, u.tenant_id, now() AS now,
+                       ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.conversations c WHERE c.tenant_id = {tenant} AND c.id = $3 AND c.user_id = u.id)) AS conversation_ok,
+                       ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.messages m WHERE m.tenant_id = {tenant} AND m.id = $4 AND m.user_id = u.id
                                                       AND ($3::uuid IS NULL OR m.conversation_id = $3))) AS message_ok
-                  FROM {schema}.users u WHERE u.id = $2 AND u.deleted_at IS NULL)
+                  FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL)
             """;
 
         readonly TenantScope _scope;
@@ -47,7 +47,7 @@ namespace ChatStore.Usage
                     INSERT INTO {schema}.usage_events AS e (id, tenant_id, user_id, conversation_id, message_id, action, model,
                                 input_tokens, output_tokens, credits, cost_usd, metadata, occurred_at)
                     SELECT $1::uuid, chk.tenant_id, chk.id, $3::uuid, $4::uuid, $5::text, $6::text, $7::int, $8::int, $9::numeric, $10::numeric,
-                           $11::jsonb, coalesce($12::timestamptz, now())
+                           $11::jsonb, coalesce($12::timestamptz, chk.now)
                       FROM chk WHERE chk.conversation_ok AND chk.message_ok
                     RETURNING {{Columns}})
                 SELECT chk.conversation_ok, chk.message_ok, ins.* FROM chk LEFT JOIN ins ON true
@@ -65,8 +65,8 @@ namespace ChatStore.Usage
             ValidateAmount(amount, "amount");
             const string sql = """
                 INSERT INTO {schema}.credit_balances AS b (tenant_id, user_id, balance)
-                SELECT u.tenant_id, u.id, $2 FROM {schema}.users u WHERE u.id = $1 AND u.deleted_at IS NULL
-                ON CONFLICT (user_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance
+                SELECT u.tenant_id, u.id, $2 FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET balance = b.balance + EXCLUDED.balance
                 RETURNING b.balance
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -92,8 +92,8 @@ namespace ChatStore.Usage
             using var op = Telemetry.Start("usage.get_balance");
             const string sql = """
                 SELECT coalesce(b.balance, 0)
-                  FROM {schema}.users u LEFT JOIN {schema}.credit_balances b ON b.user_id = u.id
-                 WHERE u.id = $1 AND u.deleted_at IS NULL
+                  FROM {schema}.users u LEFT JOIN {schema}.credit_balances b ON b.tenant_id = {tenant} AND b.user_id = u.id
+                 WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId);
@@ -122,17 +122,17 @@ namespace ChatStore.Usage
                 WITH {{Check}},
                 debit AS (
                     UPDATE {schema}.credit_balances b SET balance = b.balance - $9
-                      FROM chk WHERE b.user_id = chk.id AND b.balance >= $9 AND chk.conversation_ok AND chk.message_ok
+                      FROM chk WHERE b.tenant_id = {tenant} AND b.user_id = chk.id AND b.balance >= $9 AND chk.conversation_ok AND chk.message_ok
                     RETURNING b.balance),
                 ins AS (
                     INSERT INTO {schema}.usage_events AS e (id, tenant_id, user_id, conversation_id, message_id, action, model,
                                 input_tokens, output_tokens, credits, cost_usd, metadata, occurred_at)
                     SELECT $1::uuid, chk.tenant_id, chk.id, $3::uuid, $4::uuid, $5::text, $6::text, $7::int, $8::int, $9::numeric, $10::numeric,
-                           $11::jsonb, coalesce($12::timestamptz, now())
+                           $11::jsonb, coalesce($12::timestamptz, chk.now)
                       FROM chk, debit WHERE $1::uuid IS NOT NULL
                     RETURNING {{Columns}})
                 SELECT chk.conversation_ok, chk.message_ok, debit.balance,
-                       (SELECT b.balance FROM {schema}.credit_balances b WHERE b.user_id = chk.id), ins.*
+                       (SELECT b.balance FROM {schema}.credit_balances b WHERE b.tenant_id = {tenant} AND b.user_id = chk.id), ins.*
                   FROM chk LEFT JOIN debit ON true LEFT JOIN ins ON true
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -183,7 +183,7 @@ namespace ChatStore.Usage
                        CASE WHEN $5 THEN (e.occurred_at AT TIME ZONE 'UTC')::date END,
                        sum(e.input_tokens)::bigint, sum(e.output_tokens)::bigint, sum(e.credits), sum(e.cost_usd), count(*)
                   FROM {schema}.usage_events e
-                 WHERE e.tenant_id = current_setting('chatstore.tenant_id')::uuid AND e.occurred_at >= $1 AND e.occurred_at < $2
+                 WHERE e.tenant_id = {tenant} AND e.occurred_at >= $1 AND e.occurred_at < $2
                 """;
             const string group = "\n GROUP BY 1, 2, 3 ORDER BY 3, 1, 2";
             const string tenantSql = select + group;

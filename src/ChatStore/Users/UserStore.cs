@@ -38,7 +38,7 @@ namespace ChatStore.Users
                 INSERT INTO {schema}.users (id, tenant_id, external_id, email, name, role, sso_provider, sso_id, info)
                 SELECT $1, t.id, $2, $3, $4, coalesce($5, t.default_role), $6, $7, $8
                   FROM {schema}.tenants t
-                 WHERE t.id = current_setting('chatstore.tenant_id')::uuid AND coalesce($5, t.default_role) = ANY (t.roles)
+                 WHERE t.id = {tenant} AND coalesce($5, t.default_role) = ANY (t.roles)
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -57,16 +57,16 @@ namespace ChatStore.Users
 
         /// <summary>A user by id (not soft-deleted).</summary>
         public Task<User> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
-            FindAsync("users.get", $$"""SELECT {{Columns}} FROM {schema}.users WHERE id = $1 AND deleted_at IS NULL""", id, id, cancellationToken);
+            FindAsync("users.get", $$"""SELECT {{Columns}} FROM {schema}.users WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL""", id, id, cancellationToken);
 
         /// <summary>A user by the app's external id.</summary>
         public Task<User> GetByExternalIdAsync(string externalId, CancellationToken cancellationToken = default) =>
-            FindAsync("users.get_by_external_id", $$"""SELECT {{Columns}} FROM {schema}.users WHERE external_id = $1 AND deleted_at IS NULL""",
+            FindAsync("users.get_by_external_id", $$"""SELECT {{Columns}} FROM {schema}.users WHERE tenant_id = {tenant} AND external_id = $1 AND deleted_at IS NULL""",
                 Validate.Required(externalId, "externalId", _scope.Limits.MaxShortTextLength), externalId, cancellationToken);
 
         /// <summary>A user by email, case-insensitively.</summary>
         public Task<User> GetByEmailAsync(string email, CancellationToken cancellationToken = default) =>
-            FindAsync("users.get_by_email", $$"""SELECT {{Columns}} FROM {schema}.users WHERE lower(email) = lower($1) AND deleted_at IS NULL""",
+            FindAsync("users.get_by_email", $$"""SELECT {{Columns}} FROM {schema}.users WHERE tenant_id = {tenant} AND lower(email) = lower($1) AND deleted_at IS NULL""",
                 ValidateEmail(email) ?? throw new ChatStoreValidationException("email", "required", "is required."), email, cancellationToken);
 
         async Task<User> FindAsync<T>(string operation, string sql, T key, object shownKey, CancellationToken cancellationToken)
@@ -92,7 +92,7 @@ namespace ChatStore.Users
                 UPDATE {schema}.users u SET
                     email = coalesce($2, u.email), name = coalesce($3, u.name), role = coalesce($4, u.role),
                     external_id = coalesce($5, u.external_id), info = coalesce($6, u.info)
-                 WHERE u.id = $1 AND u.deleted_at IS NULL
+                 WHERE u.tenant_id = {tenant} AND u.id = $1 AND u.deleted_at IS NULL
                    AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM {schema}.tenants t WHERE t.id = u.tenant_id AND $4::text = ANY (t.roles)))
                 RETURNING {{Columns}}
                 """;
@@ -122,7 +122,7 @@ namespace ChatStore.Users
             var after = cursor is null ? Guid.Empty : Cursor.Decode(cursor).Id;
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.users
-                 WHERE tenant_id = current_setting('chatstore.tenant_id')::uuid AND id > $1 AND deleted_at IS NULL AND ($2::text IS NULL OR role = $2)
+                 WHERE tenant_id = {tenant} AND id > $1 AND deleted_at IS NULL AND ($2::text IS NULL OR role = $2)
                  ORDER BY id LIMIT $3
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -135,7 +135,7 @@ namespace ChatStore.Users
         public async Task<User> RecordLoginAsync(Guid id, CancellationToken cancellationToken = default)
         {
             using var op = Telemetry.Start("users.record_login");
-            const string sql = $$"""UPDATE {schema}.users SET last_login_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING {{Columns}}""";
+            const string sql = $$"""UPDATE {schema}.users SET last_login_at = now() WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL RETURNING {{Columns}}""";
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
             cmd.Add(id);
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("user", id);
@@ -146,8 +146,8 @@ namespace ChatStore.Users
         {
             using var op = Telemetry.Start("users.delete");
             const string sql = """
-                WITH u AS (UPDATE {schema}.users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id),
-                     s AS (UPDATE {schema}.sessions s SET revoked_at = now() FROM u WHERE s.user_id = u.id AND s.revoked_at IS NULL)
+                WITH u AS (UPDATE {schema}.users SET deleted_at = now() WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL RETURNING id),
+                     s AS (UPDATE {schema}.sessions s SET revoked_at = now() FROM u WHERE s.tenant_id = {tenant} AND s.user_id = u.id AND s.revoked_at IS NULL)
                 SELECT count(*)::int FROM u
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);

@@ -102,11 +102,13 @@ public sealed class ConversationShareTests
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => client.GetSharedConversationAsync(live.Token));
     }
 
-    [Fact]
-    public async Task Shares_of_another_tenant_or_user_cannot_be_listed_created_or_revoked()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Shares_of_another_tenant_or_user_cannot_be_listed_created_or_revoked(bool bypassRowLevelSecurity)
     {
-        var (client, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (client, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var x = await TestStore.NewUserAsync(a);
         var y = await TestStore.NewUserAsync(a);
         var c = await a.Conversations.CreateAsync(new NewConversation { UserId = x.Id });

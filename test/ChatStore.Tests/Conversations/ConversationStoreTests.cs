@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ChatStore.Conversations;
 using ChatStore.Subjects;
+using ChatStore.Tenancy;
 using Npgsql;
 
 namespace ChatStore.Tests.Conversations;
@@ -223,11 +224,13 @@ public sealed class ConversationStoreTests
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => scope.Conversations.RestoreAsync(c.Id));
     }
 
-    [Fact]
-    public async Task Another_tenant_cannot_see_or_change_a_conversation()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_cannot_see_or_change_a_conversation(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         var c = await a.Conversations.CreateAsync(new NewConversation { UserId = user.Id, Title = "Mine" });
         var share = await a.Conversations.CreateShareAsync(c.Id);
@@ -373,10 +376,9 @@ public sealed class ConversationStoreTests
         await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var set = new NpgsqlCommand("SELECT set_config('role', $1, true), set_config('chatstore.tenant_id', $2, true)", conn, tx))
+        foreach (var setting in new[] { client.Context.SetRoleSql, $"SET LOCAL chatstore.tenant_id = '{tenantId}'" })
         {
-            set.Parameters.Add(new() { Value = client.Context.RoleSetting });
-            set.Parameters.Add(new() { Value = tenantId.ToString() });
+            await using var set = new NpgsqlCommand(setting, conn, tx);
             await set.ExecuteNonQueryAsync();
         }
         (DateTimeOffset At, Guid Id)? after = cursor is null ? null : Cursor.DecodeTime(cursor);
@@ -385,6 +387,8 @@ public sealed class ConversationStoreTests
         NpgsqlTypes.NpgsqlDbType[] types = [NpgsqlTypes.NpgsqlDbType.Uuid, NpgsqlTypes.NpgsqlDbType.TimestampTz, NpgsqlTypes.NpgsqlDbType.Uuid,
             NpgsqlTypes.NpgsqlDbType.Text, NpgsqlTypes.NpgsqlDbType.Boolean, NpgsqlTypes.NpgsqlDbType.Uuid,
             NpgsqlTypes.NpgsqlDbType.TimestampTz, NpgsqlTypes.NpgsqlDbType.TimestampTz, NpgsqlTypes.NpgsqlDbType.Integer];
+        if (StoreContext.NamesTenant(sql))
+            cmd.Parameters.Add(new NpgsqlParameter { Value = tenantId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         for (var i = 0; i < values.Length; i++)
             cmd.Parameters.Add(new NpgsqlParameter { Value = values[i] ?? DBNull.Value, NpgsqlDbType = types[i] });
         var lines = new List<string>();

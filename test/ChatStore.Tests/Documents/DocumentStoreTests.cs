@@ -215,11 +215,13 @@ public sealed class DocumentStoreTests
         Assert.Equal(1L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM document_analyses WHERE document_id = $1", document.Id));
     }
 
-    [Fact]
-    public async Task Another_tenant_cannot_read_or_change_documents_or_analyses()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_cannot_read_or_change_documents_or_analyses(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var userA = await TestStore.NewUserAsync(a);
         var document = await a.Documents.CreateAsync(Upload(userA.Id));
         await a.Documents.SetExtractedTextAsync(document.Id, "private text");

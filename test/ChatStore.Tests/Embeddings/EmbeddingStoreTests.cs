@@ -60,11 +60,13 @@ public sealed class EmbeddingStoreTests
         Assert.Equal(0L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM embeddings WHERE tenant_id = $1", tenant.Id));
     }
 
-    [Fact]
-    public async Task Another_tenants_or_unknown_owner_is_not_found_and_deleting_the_owner_deletes_its_vectors()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_or_unknown_owner_is_not_found_and_deleting_the_owner_deletes_its_vectors(bool bypassRowLevelSecurity)
     {
-        var (_, a, tenantA) = await TestStore.NewTenantAsync();
-        var (_, b, tenantB) = await TestStore.NewTenantAsync();
+        var (_, a, tenantA) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, tenantB) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var space = await SearchData.SharedSpaceAsync();
         var userB = await SearchData.UserAsync(tenantB.Id);
         var docB = await SearchData.DocumentAsync(tenantB.Id, userB, "b.txt", "b");

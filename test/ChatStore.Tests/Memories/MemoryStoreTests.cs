@@ -329,11 +329,13 @@ public sealed class MemoryStoreTests
         Assert.True((await scope.Memories.AddAsync(Fact(user.Id, "speaks german and dutch"))).Created);
     }
 
-    [Fact]
-    public async Task Another_tenant_cannot_read_change_or_link_a_memory()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_cannot_read_change_or_link_a_memory(bool bypassRowLevelSecurity)
     {
-        var (_, a, tenantA) = await TestStore.NewTenantAsync();
-        var (_, b, tenantB) = await TestStore.NewTenantAsync();
+        var (_, a, tenantA) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, tenantB) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var userA = await TestStore.NewUserAsync(a);
         var userB = await TestStore.NewUserAsync(b);
         var conversationB = await ChatRows.ConversationAsync(tenantB.Id, userB.Id);

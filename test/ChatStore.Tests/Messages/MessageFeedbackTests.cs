@@ -53,11 +53,13 @@ public sealed class MessageFeedbackTests
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => f.Scope.Messages.ListFeedbackAsync(Guid.NewGuid()));
     }
 
-    [Fact]
-    public async Task Feedback_from_a_user_of_another_tenant_or_on_an_unknown_message_is_not_found()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Feedback_from_a_user_of_another_tenant_or_on_an_unknown_message_is_not_found(bool bypassRowLevelSecurity)
     {
-        var f = await MessageTestData.NewAsync();
-        var other = await MessageTestData.NewAsync();
+        var f = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var other = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var m = await f.Scope.Messages.AppendAsync(f.ConversationId, new NewMessage { Role = MessageRole.Assistant, Content = "answer" });
         var error = await Assert.ThrowsAsync<ChatStoreNotFoundException>(() =>
             f.Scope.Messages.SetFeedbackAsync(m.Id, other.User.Id, new NewFeedback { Rating = FeedbackRating.Like }));

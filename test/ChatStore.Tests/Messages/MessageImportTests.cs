@@ -49,11 +49,13 @@ public sealed class MessageImportTests
         Assert.Equal(f.User.Id, others[0].UserId);
     }
 
-    [Fact]
-    public async Task Import_into_another_tenants_conversation_is_not_found_and_stores_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Import_into_another_tenants_conversation_is_not_found_and_stores_nothing(bool bypassRowLevelSecurity)
     {
-        var f = await MessageTestData.NewAsync();
-        var g = await MessageTestData.NewAsync();
+        var f = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var g = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var rows = new[] { Row(f.ConversationId, "mine"), Row(g.ConversationId, "theirs") };
 
         var e = await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => f.Scope.Messages.ImportAsync(rows));

@@ -4,11 +4,13 @@ namespace ChatStore.Tests.Messages;
 
 public sealed class MessageIsolationTests
 {
-    [Fact]
-    public async Task Another_tenant_cannot_read_append_change_or_judge_messages()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_cannot_read_append_change_or_judge_messages(bool bypassRowLevelSecurity)
     {
-        var a = await MessageTestData.NewAsync();
-        var b = await MessageTestData.NewAsync();
+        var a = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var b = await MessageTestData.NewAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var doc = await MessageTestData.NewDocumentAsync(a.TenantId, a.User.Id);
         var m = await a.Scope.Messages.AppendAsync(a.ConversationId, new NewMessage { Role = MessageRole.User, Content = "secret", DocumentIds = [doc] });
         var s = await a.Scope.Messages.AppendAsync(a.ConversationId, new NewMessage { Role = MessageRole.Assistant, Status = MessageStatus.Streaming, Content = "..." });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ChatStore.Messages;
+using ChatStore.Tenancy;
 using Npgsql;
 
 namespace ChatStore.Tests.Messages;
@@ -98,6 +99,7 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
     [
         "messages_pkey", "messages_conversation_seq_key", "messages_idempotency_key", "conversations_pkey", "documents_pkey",
         "documents_user_idx", "message_documents_pkey", "message_feedback_message_user_key", "users_pkey", "users_tenant_list_idx", "tenants_pkey",
+        "embeddings_owner_message_idx", // a deleted message's vectors
     ];
 
     // Tables that grow with a tenant's conversations (users stays small here: scanning it is what the planner should do).
@@ -212,12 +214,12 @@ public abstract class MessagePlanTests<TFixture>(TFixture fixture) where TFixtur
         await using var conn = new NpgsqlConnection(TestStore.ConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var set = new NpgsqlCommand("SELECT set_config('role', 'chatstore_app', true), set_config('chatstore.tenant_id', $1, true)", conn, tx))
-        {
-            set.Parameters.Add(new() { Value = fixture.Data.TenantId.ToString() });
+        await using (var set = new NpgsqlCommand($"SET LOCAL ROLE chatstore_app; SET LOCAL chatstore.tenant_id = '{fixture.Data.TenantId}'", conn, tx))
             await set.ExecuteNonQueryAsync();
-        }
-        var text = sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
+        // A statement that names its tenant takes it as its first parameter.
+        var text = StoreContext.Render(sql, "\"public\"");
+        if (StoreContext.NamesTenant(sql))
+            args = [("uuid", $"'{fixture.Data.TenantId}'"), .. args];
         var mode = generic ? "force_generic_plan" : "force_custom_plan";
         var types = string.Join(", ", args.Select(a => a.Type));
         await using (var prepare = new NpgsqlCommand($"SET LOCAL plan_cache_mode = {mode}; PREPARE stmt ({types}) AS {text}", conn, tx))

@@ -9,10 +9,10 @@ namespace ChatStore.Tests.Messages;
 /// </summary>
 public static class MessageTestData
 {
-    /// <summary>A tenant scope with one user and one conversation of theirs.</summary>
-    public static async Task<Fixture> NewAsync(string? searchLanguage = null)
+    /// <summary>A tenant scope with one user and one conversation of theirs (through a role that bypasses row-level security when asked).</summary>
+    public static async Task<Fixture> NewAsync(string? searchLanguage = null, bool bypassRowLevelSecurity = false)
     {
-        var (client, scope, tenant) = await TestStore.NewTenantAsync(searchLanguage: searchLanguage);
+        var (client, scope, tenant) = await TestStore.NewTenantAsync(searchLanguage: searchLanguage, bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(scope);
         var conversationId = await NewConversationAsync(tenant.Id, user.Id);
         return new Fixture(client, scope, tenant.Id, user, conversationId);

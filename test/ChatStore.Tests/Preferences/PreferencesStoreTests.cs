@@ -111,11 +111,13 @@ public sealed class PreferencesStoreTests
         AssertJson("{}", replaced.FeatureToggles);
     }
 
-    [Fact]
-    public async Task Another_tenants_user_is_not_found_and_nothing_is_written()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_user_is_not_found_and_nothing_is_written(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         await a.Preferences.PatchAsync(user.Id, new PreferencesPatch { Preferences = J("""{"secret":1}""") });
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => b.Preferences.GetAsync(user.Id));

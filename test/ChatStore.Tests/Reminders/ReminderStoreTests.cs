@@ -198,11 +198,13 @@ public sealed class ReminderStoreTests
         Assert.Equal(6, (await scope.Reminders.ListAsync(user.Id, ReminderStatus.Pending)).Items.Count);
     }
 
-    [Fact]
-    public async Task Another_tenants_reminders_are_not_found_and_never_claimed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_reminders_are_not_found_and_never_claimed(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var userA = await TestStore.NewUserAsync(a);
         var userB = await TestStore.NewUserAsync(b);
         var due = Utc("2030-01-01T08:00:00Z");

@@ -193,7 +193,8 @@ public sealed class MigratorTests : SchemaTestBase
         try
         {
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, "0001_pets.up.sql"),
-                "CREATE TABLE {schema}.pet_profiles (id uuid PRIMARY KEY, user_id uuid NOT NULL REFERENCES {schema}.users (id) ON DELETE CASCADE);");
+                "CREATE TABLE {schema}.pet_profiles (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, user_id uuid NOT NULL, " +
+                "FOREIGN KEY (tenant_id, user_id) REFERENCES {schema}.users (tenant_id, id) ON DELETE CASCADE);");
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, "0001_pets.down.sql"), "DROP TABLE {schema}.pet_profiles;");
             var migrator = NewMigrator("pets", [MigrationSource.FromDirectory("pets-app", dir.FullName)]);
             await migrator.InitAsync();

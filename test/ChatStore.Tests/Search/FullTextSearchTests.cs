@@ -184,11 +184,13 @@ public sealed class FullTextSearchTests
         await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Search.FullTextAsync(new SearchQuery { Text = "kiwi", Cursor = "bogus" }));
     }
 
-    [Fact]
-    public async Task Another_tenants_rows_are_never_found()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_rows_are_never_found(bool bypassRowLevelSecurity)
     {
-        var (_, a, tenantA) = await TestStore.NewTenantAsync();
-        var (_, _, tenantB) = await TestStore.NewTenantAsync();
+        var (_, a, tenantA) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, _, tenantB) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var userB = await SearchData.UserAsync(tenantB.Id);
         await SearchData.MessageAsync(tenantB.Id, await SearchData.ConversationAsync(tenantB.Id, userB), userB, "secret platypus");
         await SearchData.MemoryAsync(tenantB.Id, userB, "secret platypus memory");

@@ -2,6 +2,7 @@ using System.Text.Json;
 using ChatStore.Connection;
 using ChatStore.Embeddings;
 using ChatStore.Search;
+using ChatStore.Tenancy;
 using ChatStore.Tenants;
 using ChatStore.Tests.Embedded;
 using Npgsql;
@@ -348,23 +349,31 @@ public sealed class SearchPlanTests
 
     // EXPLAIN ANALYZE of the single-kind full-text statement (messages unless another kind is given) as the
     // application role in the tenant, after the settings statement the store runs before it
-    // (SearchCommand.SettingsSql) and any further settings given, with the parameters the store binds (text,
+    // (SearchCommand.Settings) and any further settings given, with the parameters the store binds (text,
     // limit, snippet options): planned for them, or (generic) once for every query, as a statement that names a
     // plan class is. Rolled back.
     static async Task<JsonElement> ExplainAsync(string cs, Guid tenantId, string text, string? moreSettings = null, bool generic = false,
         SearchKind kind = SearchKind.Message)
     {
+        // A statement planned once names a plan class (as the store's whole-tenant searches do), and the tenant
+        // through its setting; one planned per query names the tenant as its first parameter.
         var shape = new SearchStatements.Shape(SearchStatements.Statement.FullText, SearchStatements.KindBit(kind),
-            SearchStatements.Has.None, default, default, 0, default);
-        var sql = SearchStatements.For(shape).Sql.Replace("{schema}", "\"public\"", StringComparison.Ordinal);
+            SearchStatements.Has.None, default, default, 0, default, PlanClass: generic ? 1 : null);
+        var statement = SearchStatements.For(shape).Sql;
+        var tenantFirst = StoreContext.NamesTenant(statement);
+        var sql = StoreContext.Render(statement, "\"public\"");
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var set = new NpgsqlCommand(SearchCommand.SettingsSql(vector: false, text: true, sharedPlan: generic).Replace("{schema}", "\"public\"", StringComparison.Ordinal), conn, tx))
+        foreach (var setting in (string[])["SET LOCAL ROLE chatstore_app", $"SET LOCAL chatstore.tenant_id = '{tenantId}'",
+                     .. SearchCommand.Settings(text: true, sharedPlan: generic, vector: null)])
         {
-            set.Parameters.Add(new() { Value = "chatstore_app" });
-            set.Parameters.Add(new() { Value = tenantId });
-            set.Parameters.Add(new() { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            await using var set = new NpgsqlCommand(setting.Replace("{schema}", "\"public\"", StringComparison.Ordinal), conn, tx);
+            if (setting == SearchCommand.LanguageSql)
+            {
+                set.Parameters.Add(new() { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+                set.Parameters.Add(new() { Value = tenantId });
+            }
             await set.ExecuteNonQueryAsync();
         }
         if (moreSettings is not null)
@@ -375,15 +384,17 @@ public sealed class SearchPlanTests
         if (generic)
         {
             // A prepared statement: under the shared plans' settings, its plan is made without the values.
-            await using var prepare = new NpgsqlCommand("PREPARE search (text, int, text) AS " + sql, conn, tx);
+            await using var prepare = new NpgsqlCommand($"PREPARE search ({(tenantFirst ? "uuid, " : "")}text, int, text) AS " + sql, conn, tx);
             await prepare.ExecuteNonQueryAsync();
         }
         const string headline = "StartSel=<b>, StopSel=</b>";
         // EXECUTE takes no parameters of the statement around it: its values are literals.
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) "
-            + (generic ? $"EXECUTE search ('{text.Replace("'", "''", StringComparison.Ordinal)}', 21, '{headline}')" : sql), conn, tx);
+            + (generic ? $"EXECUTE search ({(tenantFirst ? $"'{tenantId}', " : "")}'{text.Replace("'", "''", StringComparison.Ordinal)}', 21, '{headline}')" : sql), conn, tx);
         if (!generic)
         {
+            if (tenantFirst)
+                explain.Parameters.Add(new() { Value = tenantId });
             explain.Parameters.Add(new() { Value = text });
             explain.Parameters.Add(new() { Value = 21 });
             explain.Parameters.Add(new() { Value = headline });

@@ -80,7 +80,7 @@ public sealed class SearchShapeTests
     public async Task Every_kind_filter_and_mode_combination_of_vector_and_hybrid_search_finds_exactly_the_matching_rows()
     {
         var (_, scope, tenant) = await TestStore.NewTenantAsync();
-        var space = await SearchData.SharedSpaceAsync();
+        var space = await SearchData.SharedSpaceAsync(model: "shape-tests");
         var ada = await SearchData.UserAsync(tenant.Id);
         var bob = await SearchData.UserAsync(tenant.Id);
         var c1 = await SearchData.ConversationAsync(tenant.Id, ada);
@@ -150,7 +150,7 @@ public sealed class SearchShapeTests
     public async Task Auto_mode_remembers_whether_a_set_was_below_its_threshold_and_searches_it_the_same_way_without_counting()
     {
         var (_, scope, tenant) = await TestStore.NewTenantAsync();
-        var space = await SearchData.SharedSpaceAsync();
+        var space = await SearchData.SharedSpaceAsync(model: "shape-tests");
         var ada = await SearchData.UserAsync(tenant.Id);
         var bob = await SearchData.UserAsync(tenant.Id);
         for (var i = 0; i < 12; i++)

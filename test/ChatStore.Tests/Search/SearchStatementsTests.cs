@@ -24,7 +24,7 @@ public sealed class SearchStatementsTests
         Assert.Contains("LIMIT ($5)[4]", sql);
         Assert.DoesNotContain("($5)[5]", sql);
         Assert.DoesNotContain("$6", sql);
-        Assert.DoesNotContain("{", sql.Replace("{schema}", ""));
+        Assert.DoesNotContain("{", sql.Replace("{schema}", "").Replace("{tenant}", ""));
     }
 
     [Fact]

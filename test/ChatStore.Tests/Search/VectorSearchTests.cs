@@ -74,7 +74,7 @@ public sealed class VectorSearchTests(ITestOutputHelper output)
     public async Task Filters_by_kind_conversation_and_date_and_leaves_deleted_owners_out()
     {
         var (_, scope, tenant) = await TestStore.NewTenantAsync();
-        var space = await SearchData.SharedSpaceAsync();
+        var space = await SearchData.SharedSpaceAsync(model: "filter-tests");
         var user = await SearchData.UserAsync(tenant.Id);
         var c1 = await SearchData.ConversationAsync(tenant.Id, user);
         var c2 = await SearchData.ConversationAsync(tenant.Id, user);
@@ -98,19 +98,22 @@ public sealed class VectorSearchTests(ITestOutputHelper output)
         var hits = await scope.Search.VectorAsync(q);
         Assert.True(hits.Zip(hits.Skip(1)).All(p => p.First.Distance <= p.Second.Distance));
 
-        await SearchData.ExecAsync("UPDATE memories SET deleted_at = now() WHERE id = $1", mem);
-        await SearchData.ExecAsync("UPDATE conversations SET deleted_at = now() WHERE id = $1", c2);
+        // Deleting through the stores deletes the owners' vectors in the same statement.
+        await scope.Memories.DeleteAsync(mem);
+        await scope.Conversations.DeleteAsync(c2);
         Assert.Equal(0L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM embeddings WHERE memory_id = $1 OR message_id = $2", mem, m2));
         Assert.Equal(Sorted(m1, doc), await Ids(q));
         Assert.Equal(Sorted(m1, doc), await Ids(q with { Mode = VectorSearchMode.Index }));
     }
 
-    [Fact]
-    public async Task Another_tenants_rows_never_appear_in_any_mode()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_rows_never_appear_in_any_mode(bool bypassRowLevelSecurity)
     {
         var space = await SearchData.SharedSpaceAsync();
-        var (_, a, tenantA) = await TestStore.NewTenantAsync();
-        var (_, b, tenantB) = await TestStore.NewTenantAsync();
+        var (_, a, tenantA) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, tenantB) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var mine = new HashSet<Guid>();
         Guid userB = default;
         foreach (var (scope, tenant) in new[] { (a, tenantA), (b, tenantB) })

@@ -43,11 +43,13 @@ public sealed class SearchHistoryStoreTests
         Assert.Equal(0, await scope.SearchHistory.ClearAsync(user.Id));
     }
 
-    [Fact]
-    public async Task Another_tenants_history_is_invisible()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_history_is_invisible(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         await a.SearchHistory.RecordAsync(user.Id, "secret");
         Assert.Empty((await b.SearchHistory.ListAsync(user.Id)).Items);

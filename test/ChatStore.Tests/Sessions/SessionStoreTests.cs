@@ -191,11 +191,13 @@ public sealed class SessionStoreTests
         Assert.Equal(0L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM sessions WHERE tenant_id = $1", tenant.Id));
     }
 
-    [Fact]
-    public async Task Another_tenant_cannot_see_use_or_revoke_a_session()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_cannot_see_use_or_revoke_a_session(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         var created = await a.Sessions.CreateAsync(user.Id, Day);
 

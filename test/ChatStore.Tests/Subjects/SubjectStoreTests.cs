@@ -76,11 +76,13 @@ public sealed class SubjectStoreTests
         Assert.Equal("kind", (await Assert.ThrowsAsync<ChatStoreValidationException>(() => scope.Subjects.ListAsync(user.Id, "d\0g"))).Field);
     }
 
-    [Fact]
-    public async Task Another_tenant_or_user_cannot_reach_a_subject()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_or_user_cannot_reach_a_subject(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, tenantB) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, tenantB) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var x = await TestStore.NewUserAsync(a);
         var y = await TestStore.NewUserAsync(a);
         var subject = await a.Subjects.CreateAsync(new NewSubject { UserId = x.Id, Kind = "student", Name = "Ada" });

@@ -150,11 +150,13 @@ public sealed class UsageStoreTests
         Assert.Empty(await scope.Usage.TotalsAsync(new UsageTotalsQuery { From = to.AddYears(1), To = to.AddYears(2), GroupBy = [UsageGrouping.Day] }));
     }
 
-    [Fact]
-    public async Task Another_tenant_sees_no_usage_balance_or_user()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenant_sees_no_usage_balance_or_user(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         await a.Usage.GrantCreditsAsync(user.Id, 10);
         await a.Usage.RecordAsync(Event(user.Id, at: Utc("2030-01-01T00:00:00Z")));

@@ -82,11 +82,13 @@ public sealed class UserStoreTests
         Assert.Equal(1L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL", user.Id));
     }
 
-    [Fact]
-    public async Task Another_tenants_user_is_not_found()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Another_tenants_user_is_not_found(bool bypassRowLevelSecurity)
     {
-        var (_, a, _) = await TestStore.NewTenantAsync();
-        var (_, b, _) = await TestStore.NewTenantAsync();
+        var (_, a, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
+        var (_, b, _) = await TestStore.NewTenantAsync(bypassRowLevelSecurity: bypassRowLevelSecurity);
         var user = await TestStore.NewUserAsync(a);
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => b.Users.GetAsync(user.Id));
         await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => b.Users.UpdateAsync(user.Id, new UserUpdate { Name = "stolen" }));
