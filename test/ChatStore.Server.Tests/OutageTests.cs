@@ -55,6 +55,21 @@ public sealed class OutageTests : IClassFixture<OutageTests.DownServer>
         Assert.NotNull(response.Headers.RetryAfter);
     }
 
+    [Theory]
+    [InlineData("57P01", true)] // admin shutdown: the server is stopping
+    [InlineData("57P03", true)] // cannot connect now: the server is starting
+    [InlineData("08006", true)] // connection failure
+    [InlineData("53300", true)] // too many connections
+    [InlineData("42P01", false)] // undefined table: a bug or an old schema, not an outage
+    [InlineData("23505", false)] // unique violation
+    public void PostgreSQL_shutdown_startup_and_connection_errors_are_outages_and_others_are_not(string sqlState, bool outage)
+    {
+        var error = new Npgsql.PostgresException("the server said so", "FATAL", "FATAL", sqlState);
+
+        Assert.Equal(outage, Hosting.ProblemMapping.Outage(error) is not null);
+        Assert.Equal(outage, Hosting.ProblemMapping.Outage(new InvalidOperationException("wrapped", error)) is not null);
+    }
+
     /// <summary>A server whose DATABASE_URL points at a port nothing listens on; it records every log line.</summary>
     public sealed class DownServer : WebApplicationFactory<Program>
     {

@@ -42,6 +42,7 @@ public sealed class ServiceTests(ServerFixture server)
         await ServerFixture.ReadAsync(await http.GetAsync("/v1/users"));
         var keys = await ServerFixture.ReadAsync(await op.GetAsync($"/v1/tenants/{tenantId}/api-keys"));
         Assert.DoesNotContain("secret", keys.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(1, keys.GetProperty("items").GetArrayLength());
         Assert.Equal(HttpStatusCode.NoContent, (await op.DeleteAsync($"/v1/tenants/{tenantId}/api-keys/{key.GetProperty("key").GetProperty("id").GetGuid()}")).StatusCode);
         await ServerFixture.ProblemAsync(await http.GetAsync("/v1/users"), 401);
     }

@@ -45,7 +45,7 @@ public static class SearchApi
         api.MapPost("/vector", async (VectorRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
-                return TypedResults.Ok(Whole(await caller.Scope.Search.VectorAsync(new VectorSearchQuery
+                return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.VectorAsync(new VectorSearchQuery
                 {
                     Space = space, Text = body.Text, Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
                     K = body.K ?? 10, Mode = body.Mode ?? VectorSearchMode.Auto, UserId = UserFilter(caller, body.UserId),
@@ -59,7 +59,7 @@ public static class SearchApi
         api.MapPost("/hybrid", async (HybridRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
-                return TypedResults.Ok(Whole(await caller.Scope.Search.HybridAsync(new HybridSearchQuery
+                return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.HybridAsync(new HybridSearchQuery
                 {
                     Space = space, Text = RequiredText(body.Text), Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
                     Limit = body.Limit ?? 10, Candidates = body.Candidates ?? 50, RrfK = body.RrfK ?? 60,
@@ -71,9 +71,6 @@ public static class SearchApi
             .WithDescription(UserRule);
         return api;
     }
-
-    // Top-k results are one page: the same envelope as every list, with no further page.
-    static Page<T> Whole<T>(IReadOnlyList<T> hits) => new(hits, null);
 
     static string RequiredText(string? text) =>
         text ?? throw new ChatStoreValidationException("text", "required", "is the text to search for (websearch syntax: \"a phrase\", -excluded, or).");

@@ -196,6 +196,8 @@ internal static class OpenApiContract
         {
             if (parameter.Name is { Length: > 0 } name && parameter.In is ParameterLocation.Query or ParameterLocation.Path)
                 parameter.Name = JsonNamingPolicy.CamelCase.ConvertName(name);
+            if (parameter.Name == "ownerKind" && parameter.Schema is OpenApiSchema owner)
+                owner.Enum = [.. Enum.GetNames<ChatStore.Embeddings.EmbeddingOwnerKind>().Select(n => (JsonNode)JsonValue.Create(n.ToLowerInvariant()))];
             if (parameter.Name == "status" && operation.OperationId is { } id && QueryStatuses.TryGetValue(id, out var statuses) && parameter.Schema is OpenApiSchema schema)
                 schema.Enum = [.. statuses.Select(v => (JsonNode)JsonValue.Create(v))];
         }
