@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -179,3 +180,32 @@ public sealed class ContractCheck(Func<HttpClient> documentClient) : DelegatingH
 
 /// <summary>A response that does not match the OpenAPI document.</summary>
 public sealed class ContractViolationException(string message) : Exception(message);
+
+[Collection(ServerCollection.Name)]
+public sealed class ContractCheckTests(ServerFixture server)
+{
+    [Fact]
+    public async Task A_body_that_breaks_the_declared_schema_or_an_undeclared_status_fails_the_request()
+    {
+        var wrongType = await Assert.ThrowsAsync<ContractViolationException>(() => Canned(HttpStatusCode.OK, "{\"status\": 5}").GetAsync("/healthz"));
+        Assert.Contains("$.status: is integer, the document says string", wrongType.Message, StringComparison.Ordinal);
+
+        var missing = await Assert.ThrowsAsync<ContractViolationException>(() => Canned(HttpStatusCode.OK, "{}").GetAsync("/healthz"));
+        Assert.Contains("lacks the required property status", missing.Message, StringComparison.Ordinal);
+
+        var undeclared = await Assert.ThrowsAsync<ContractViolationException>(() => Canned(HttpStatusCode.Conflict, "{}").GetAsync("/healthz"));
+        Assert.Contains("declares no 409 response", undeclared.Message, StringComparison.Ordinal);
+
+        var ok = await Canned(HttpStatusCode.OK, "{\"status\": \"up\"}").GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    HttpClient Canned(HttpStatusCode status, string body) =>
+        new(new ContractCheck(server.CreateClient) { InnerHandler = new CannedResponse(status, body) }) { BaseAddress = new Uri("http://localhost") };
+
+    sealed class CannedResponse(HttpStatusCode status, string body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"), RequestMessage = request });
+    }
+}

@@ -53,6 +53,29 @@ internal sealed class OpenApiSchemas : IOpenApiSchemaTransformer
         [("RecordSearchRequest", "mode")] = SearchModes,
     };
 
+    // Request properties the handlers require although their records declare them nullable (the library
+    // validates them): required in the document, and not nullable, since null is refused.
+    static readonly Dictionary<string, string[]> RequiredByServer = new(StringComparer.Ordinal)
+    {
+        ["AppendMessageRequest"] = ["role"],
+        ["EditRequest"] = ["content"],
+        ["ChunkRequest"] = ["chunk"],
+        ["FailRequest"] = ["error"],
+        ["FailedRequest"] = ["error"],
+        ["AddCorrectionRequest"] = ["correctedContent"],
+        ["AddMemoryRequest"] = ["content"],
+        ["CreateDocumentRequest"] = ["filename"],
+        ["CreateReminderRequest"] = ["title", "dueAt"],
+        ["SetCacheRequest"] = ["value"],
+        ["GrantRequest"] = ["amount"],
+        ["DebitRequest"] = ["amount"],
+        ["RecordUsageRequest"] = ["action"],
+        ["RecordSearchRequest"] = ["query"],
+        ["FullTextRequest"] = ["text"],
+        ["HybridRequest"] = ["text", "space"],
+        ["VectorRequest"] = ["space"],
+    };
+
     static readonly Dictionary<string, string> Examples = new(StringComparer.Ordinal)
     {
         ["CreateUserRequest"] = """{"externalId":"auth0|5f1c","email":"ada@example.com","name":"Ada","role":"student"}""",
@@ -93,7 +116,16 @@ internal sealed class OpenApiSchemas : IOpenApiSchemaTransformer
                 .Select(p => p.Name)
                 .ToHashSet(StringComparer.Ordinal);
         }
-        else
+        if (IsRequest(type) && RequiredByServer.TryGetValue(name, out var required))
+        {
+            foreach (var property in required.Where(properties.ContainsKey))
+            {
+                schema.Required!.Add(property);
+                if (properties[property] is OpenApiSchema concrete)
+                    NotNull(concrete);
+            }
+        }
+        else if (!IsRequest(type))
         {
             // The server writes every property of a response, null or not.
             schema.Required = properties.Keys.ToHashSet(StringComparer.Ordinal);
@@ -115,6 +147,25 @@ internal sealed class OpenApiSchemas : IOpenApiSchemaTransformer
         || type.Name.EndsWith("Update", StringComparison.Ordinal) || type.Name.EndsWith("Patch", StringComparison.Ordinal);
 
     static string SchemaName(Type type) => type.IsGenericType ? type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)] : type.Name;
+
+    static void NotNull(OpenApiSchema schema)
+    {
+        if (schema.Type is { } type && type.HasFlag(JsonSchemaType.Null))
+            schema.Type = type & ~JsonSchemaType.Null;
+        if (schema.OneOf is { Count: > 0 } options)
+        {
+            var kept = options.Where(o => o is not OpenApiSchema { Type: JsonSchemaType.Null }).ToList();
+            if (kept.Count == 1)
+            {
+                schema.OneOf = null;
+                schema.AllOf = kept;
+            }
+            else
+            {
+                schema.OneOf = kept;
+            }
+        }
+    }
 
     static void Restrict(OpenApiSchema schema, string[] values)
     {
