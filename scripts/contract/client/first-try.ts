@@ -107,6 +107,51 @@ check(updatedSubject.error === undefined, `update subject: ${JSON.stringify(upda
 const deletedSubject = await api.DELETE("/v1/subjects/{subjectId}", { params: { path: { subjectId } } });
 check(deletedSubject.response.status === 204, "delete subject");
 
+// Documents: create, read, list, update (extracted text, status), delete.
+const document = await api.POST("/v1/documents", { body: { userId, filename: "itinerary.pdf", mimeType: "application/pdf", sizeBytes: 1024 } });
+check(document.data !== undefined, `create document: ${JSON.stringify(document.error)}`);
+const documentId = document.data!.id;
+const readDocument = await api.GET("/v1/documents/{documentId}", { params: { path: { documentId } } });
+check(readDocument.data?.status === "pending", "read document");
+const documents = await api.GET("/v1/documents", { params: { query: { userId, status: "pending" } } });
+check(documents.data?.items.length === 1, "list documents");
+const text = await api.PUT("/v1/documents/{documentId}/text", { params: { path: { documentId } }, body: { text: "Day 1: Alfama." } });
+check(text.error === undefined, `set document text: ${JSON.stringify(text.error)}`);
+const deletedDocument = await api.DELETE("/v1/documents/{documentId}", { params: { path: { documentId } } });
+check(deletedDocument.response.status === 204, "delete document");
+
+// Reminders: create, read, list, update, delete.
+const reminder = await api.POST("/v1/reminders", { body: { userId, title: "Book the tram tour", dueAt: "2030-03-01T09:00:00Z", timezone: "Europe/Lisbon" } });
+check(reminder.data !== undefined, `create reminder: ${JSON.stringify(reminder.error)}`);
+const reminderId = reminder.data!.id;
+const readReminder = await api.GET("/v1/reminders/{reminderId}", { params: { path: { reminderId } } });
+check(readReminder.data?.status === "pending", "read reminder");
+const reminders = await api.GET("/v1/reminders", { params: { query: { userId, status: "pending" } } });
+check(reminders.data?.items.length === 1, "list reminders");
+const movedReminder = await api.PATCH("/v1/reminders/{reminderId}", { params: { path: { reminderId } }, body: { dueAt: "2030-03-02T09:00:00Z" } });
+check(movedReminder.error === undefined, `update reminder: ${JSON.stringify(movedReminder.error)}`);
+const deletedReminder = await api.DELETE("/v1/reminders/{reminderId}", { params: { path: { reminderId } } });
+check(deletedReminder.response.status === 204, "delete reminder");
+
+// Sessions: create, act as the user, list, revoke.
+const session = await api.POST("/v1/sessions", { body: { userId, lifetimeSeconds: 3600 } });
+check(session.data !== undefined, `create session: ${JSON.stringify(session.error)}`);
+const asUser = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${session.data!.token}` } });
+const me = await asUser.GET("/v1/sessions/me");
+check(me.data?.userId === userId, "the session acts as its user");
+const sessions = await api.GET("/v1/sessions", { params: { query: { userId } } });
+check(sessions.data?.items.length === 1, "list sessions");
+const revoked = await api.DELETE("/v1/sessions/{sessionId}", { params: { path: { sessionId: session.data!.session.id } } });
+check(revoked.response.status === 204, "revoke session");
+
+// Cache: set, read, delete.
+const cached = await api.PUT("/v1/cache/{key}", { params: { path: { key: "lisbon-weather" } }, body: { value: { rain: true }, timeToLiveSeconds: 60 } });
+check(cached.error === undefined, `set cache entry: ${JSON.stringify(cached.error)}`);
+const cachedEntry = await api.GET("/v1/cache/{key}", { params: { path: { key: "lisbon-weather" } } });
+check(cachedEntry.data?.key === "lisbon-weather", "read cache entry");
+const uncached = await api.DELETE("/v1/cache/{key}", { params: { path: { key: "lisbon-weather" } } });
+check(uncached.response.status === 204, "delete cache entry");
+
 // Mistakes are errors with problem details that name the input.
 const unknownProperty = await api.POST("/v1/users", { body: { email: "c@example.com" }, bodySerializer: () => JSON.stringify({ emial: "c@example.com" }) });
 check(unknownProperty.error?.field === "emial" && unknownProperty.error.rule === "unknown_property", "an unknown property is a 400 naming it");
