@@ -34,6 +34,7 @@ dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
   CHATSTORE_BENCH_DATABASE_URL="$CHATSTORE_TEST_DATABASE_URL" scripts/bench.sh --smoke || status=$?
 fi
+if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then scripts/test-contract.sh || status=$?; fi
 [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && { scripts/test-packages.sh || status=$?; }
 if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status); the server log's tail:" >&2

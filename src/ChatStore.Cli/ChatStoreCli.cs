@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using ChatStore.Cli.Commands;
 
 namespace ChatStore.Cli;
@@ -18,6 +20,27 @@ public static class ChatStoreCli
         root.Subcommands.Add(EmbeddingsCommands.Build());
         foreach (var command in ExportCommands.Build())
             root.Subcommands.Add(command);
+        foreach (var help in root.Options.OfType<HelpOption>())
+            help.Action = new HelpWithExitCodes((HelpAction)help.Action!);
         return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; a command line that does not parse exits with <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parse = Build().Parse(args);
+        var code = await parse.InvokeAsync();
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
+    }
+
+    /// <summary>The standard help, then the exit codes.</summary>
+    sealed class HelpWithExitCodes(HelpAction inner) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            var result = inner.Invoke(parseResult);
+            parseResult.InvocationConfiguration.Output.WriteLine(ExitCodes.Help);
+            return result;
+        }
     }
 }

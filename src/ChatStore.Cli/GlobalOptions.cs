@@ -21,7 +21,7 @@ public static class GlobalOptions
     public static readonly Option<string?> AppRole = new("--app-role") { Description = "Application role name (default: chatstore_app)", Recursive = true };
 
     /// <summary>--data-dir</summary>
-    public static readonly Option<string?> DataDir = new("--data-dir") { Description = "Embedded cluster data directory (default: ./.chatstore/pg)", Recursive = true };
+    public static readonly Option<string?> DataDir = new("--data-dir") { Description = "Embedded cluster data directory (default: CHATSTORE_DATA_DIR or ./.chatstore/pg; as root, when the postgres user cannot reach it, /var/lib/chatstore/<hash of the path>/pg)", Recursive = true };
 
     /// <summary>--config</summary>
     public static readonly Option<string?> Config = new("--config") { Description = "JSON config file (default: CHATSTORE_CONFIG or ./chatstore.json)", Recursive = true };
@@ -43,12 +43,16 @@ public static class GlobalOptions
         configFile: parse.GetValue(Config));
 
     /// <summary>A client for the parsed settings (starting the embedded cluster when there is no URL).</summary>
-    public static Task<ChatStoreClient> ClientAsync(ParseResult parse, CancellationToken cancellationToken)
+    public static Task<ChatStoreClient> ClientAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        ClientAsync(parse, Settings(parse), cancellationToken);
+
+    /// <summary>A client for <paramref name="settings"/>, logging as the parsed --verbose asks.</summary>
+    public static Task<ChatStoreClient> ClientAsync(ParseResult parse, ChatStoreSettings settings, CancellationToken cancellationToken)
     {
         var factory = LoggerFactory.Create(b => b
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning)
             .AddFilter("Npgsql", LogLevel.Warning));
-        return ChatStoreClient.CreateAsync(Settings(parse), loggerFactory: factory, cancellationToken: cancellationToken);
+        return ChatStoreClient.CreateAsync(settings, loggerFactory: factory, cancellationToken: cancellationToken);
     }
 }

@@ -1,3 +1,3 @@
 using ChatStore.Cli;
 
-return await ChatStoreCli.Build().Parse(args).InvokeAsync();
+return await ChatStoreCli.RunAsync(args);

@@ -45,7 +45,10 @@ public sealed partial class ChatStoreClient
             }
             else
             {
-                embedded = await EmbeddedPostgres.StartAsync(settings.EmbeddedDataDirectory, loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken).ConfigureAwait(false);
+                // Only the default directory moves when root's postgres user cannot reach it; a chosen one fails with the reason.
+                embedded = await EmbeddedPostgres.StartAsync(settings.EmbeddedDataDirectory, binDirectory: null,
+                    relocateWhenUnreachable: settings.EmbeddedDataDirectory == ChatStoreSettings.DefaultEmbeddedDataDirectory,
+                    loggerFactory.CreateLogger<EmbeddedPostgres>(), cancellationToken).ConfigureAwait(false);
                 connectionString = await EnsureEmbeddedDatabaseAsync(embedded.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
             var dataSource = BuildDataSource(connectionString, settings, loggerFactory);
@@ -129,7 +132,7 @@ public sealed partial class ChatStoreClient
         }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {
-            return new HealthReport(false, null, null, 0, 0, DatabaseUrl.Mask(e.Message));
+            return new HealthReport(false, null, null, 0, 0, DatabaseUrl.MaskSecrets(e.Message));
         }
     }
 }

@@ -56,3 +56,13 @@ public sealed class ChatStoreConfigurationException : ChatStoreException
     /// <summary>Creates the error.</summary>
     public ChatStoreConfigurationException(string message, Exception? innerException = null) : base(message, innerException) { }
 }
+
+/// <summary>
+/// The migrations applied to the schema conflict with the request or with the migration files: a file changed
+/// after it was applied, an applied migration whose file or down script is gone. The message says what to do.
+/// </summary>
+public sealed class ChatStoreMigrationConflictException : ChatStoreException
+{
+    /// <summary>Creates the error.</summary>
+    public ChatStoreMigrationConflictException(string message, Exception? innerException = null) : base(message, innerException) { }
+}

@@ -4,7 +4,11 @@ using System.Buffers.Text;
 namespace ChatStore;
 
 /// <summary>One page of a list, newest or first items first, with the cursor of the next page (null on the last page).</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor)
+{
+    /// <summary>Whether a further page exists (<see cref="NextCursor"/> is not null).</summary>
+    public bool HasMore => NextCursor is not null;
+}
 
 /// <summary>Builds pages from keyset queries that read one row more than the page size.</summary>
 internal static class Page

@@ -47,9 +47,11 @@ public sealed class SearchApiTests(ServerFixture server)
         await ProblemAsync(await world.Key.PutAsJsonAsync($"/v1/embeddings/{spaceName}/message/{Guid.NewGuid()}", new { vector = v }), 404);
 
         var knn = await ReadAsync(await world.SessionA.PostAsJsonAsync("/v1/search/vector", new { space = spaceName, vector = v, k = 5 }));
-        Assert.Equal([mine], knn.EnumerateArray().Select(h => h.GetProperty("id").GetGuid()).ToList());
+        Assert.Equal([mine], knn.GetProperty("items").EnumerateArray().Select(h => h.GetProperty("id").GetGuid()).ToList());
+        Assert.False(knn.GetProperty("hasMore").GetBoolean());
         var hybrid = await ReadAsync(await world.SessionA.PostAsJsonAsync("/v1/search/hybrid", new { space = spaceName, text = "zebra", vector = v }));
-        var top = Assert.Single(hybrid.EnumerateArray());
+        var top = Assert.Single(hybrid.GetProperty("items").EnumerateArray());
+        Assert.Equal(["fullText", "vector"], top.GetProperty("sources").EnumerateArray().Select(s => s.GetString()).ToList());
         Assert.Equal(mine, top.GetProperty("id").GetGuid());
         Assert.Equal(1, top.GetProperty("fullTextRank").GetInt32());
         Assert.Equal(1, top.GetProperty("vectorRank").GetInt32());

@@ -76,7 +76,8 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>An HTTP client sending <paramref name="token"/> as the bearer credential.</summary>
     public HttpClient As(string? token)
     {
-        var http = CreateClient();
+        // Every response is checked against the OpenAPI document (ContractCheck).
+        var http = CreateDefaultClient(new ContractCheck(CreateClient));
         if (token is not null)
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;

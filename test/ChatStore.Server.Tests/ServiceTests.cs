@@ -42,6 +42,7 @@ public sealed class ServiceTests(ServerFixture server)
         await ServerFixture.ReadAsync(await http.GetAsync("/v1/users"));
         var keys = await ServerFixture.ReadAsync(await op.GetAsync($"/v1/tenants/{tenantId}/api-keys"));
         Assert.DoesNotContain("secret", keys.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(1, keys.GetProperty("items").GetArrayLength());
         Assert.Equal(HttpStatusCode.NoContent, (await op.DeleteAsync($"/v1/tenants/{tenantId}/api-keys/{key.GetProperty("key").GetProperty("id").GetGuid()}")).StatusCode);
         await ServerFixture.ProblemAsync(await http.GetAsync("/v1/users"), 401);
     }
@@ -100,16 +101,49 @@ public sealed class ServiceTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Mass_assignment_of_server_fields_is_ignored()
+    public async Task Mass_assignment_of_server_fields_is_refused_naming_the_field_and_nothing_is_stored()
     {
-        var (tenantId, http) = await server.NewTenantAsync();
+        var (_, http) = await server.NewTenantAsync();
         var (otherTenant, _) = await server.NewTenantAsync();
-        var forged = Guid.NewGuid();
-        var user = await ServerFixture.ReadAsync(await http.PostAsJsonAsync("/v1/users",
-            new { id = forged, tenantId = otherTenant, createdAt = "2000-01-01T00:00:00Z", email = "m@example.com" }));
-        Assert.NotEqual(forged, user.GetProperty("id").GetGuid());
-        Assert.Equal(tenantId, user.GetProperty("tenantId").GetGuid());
-        Assert.NotEqual(2000, user.GetProperty("createdAt").GetDateTimeOffset().Year);
+        var problem = await ServerFixture.ProblemAsync(await http.PostAsJsonAsync("/v1/users",
+            new { email = "m@example.com", id = Guid.NewGuid(), tenantId = otherTenant, createdAt = "2000-01-01T00:00:00Z" }), 400);
+        Assert.Equal(("id", "unknown_property"), (problem.GetProperty("field").GetString(), problem.GetProperty("rule").GetString()));
+        var users = await ServerFixture.ReadAsync(await http.GetAsync("/v1/users"));
+        Assert.Equal(0, users.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Strict_input_names_the_unknown_property_the_unknown_parameter_and_the_json_path_never_a_dotnet_type()
+    {
+        var (_, http) = await server.NewTenantAsync();
+
+        var typo = await ServerFixture.ProblemAsync(await http.PostAsJsonAsync("/v1/users", new { emial = "a@b.c" }), 400);
+        Assert.Equal(("emial", "unknown_property"), (typo.GetProperty("field").GetString(), typo.GetProperty("rule").GetString()));
+
+        var filter = await ServerFixture.ProblemAsync(await http.GetAsync("/v1/conversations?organizationId=x"), 400);
+        Assert.Equal(("organizationId", "unknown_parameter"), (filter.GetProperty("field").GetString(), filter.GetProperty("rule").GetString()));
+        await ServerFixture.ProblemAsync(await http.GetAsync($"/v1/users?subjectId={Guid.NewGuid()}"), 400);
+
+        var wrongType = await ServerFixture.ProblemAsync(await ServerFixture.SendAsync(http, HttpMethod.Post, "/v1/users", "{\"email\": 5}"), 400);
+        Assert.Equal(("email", "type"), (wrongType.GetProperty("field").GetString(), wrongType.GetProperty("rule").GetString()));
+        Assert.Equal("email must be a string.", wrongType.GetProperty("detail").GetString());
+
+        var badQuery = await ServerFixture.ProblemAsync(await http.GetAsync("/v1/users?limit=abc"), 400);
+        Assert.Equal(("limit", "format"), (badQuery.GetProperty("field").GetString(), badQuery.GetProperty("rule").GetString()));
+
+        var noText = await ServerFixture.ProblemAsync(await http.PostAsJsonAsync("/v1/search/full-text", new { limit = 5 }), 400);
+        Assert.Equal(("text", "required"), (noText.GetProperty("field").GetString(), noText.GetProperty("rule").GetString()));
+
+        foreach (var problem in new[] { typo, filter, wrongType, badQuery, noText })
+        {
+            Assert.DoesNotContain("ChatStore.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("System.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
+        }
+
+        var unknownRoute = await ServerFixture.ProblemAsync(await http.GetAsync("/v1/nothing-here"), 404);
+        Assert.Contains("matches no ChatStore route", unknownRoute.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ServerFixture.ProblemAsync(await http.GetAsync("/v1/users/not-a-uuid"), 404);
     }
 
     [Fact]

@@ -1,33 +1,40 @@
 using System.CommandLine;
 using ChatStore.Connection;
-using Spectre.Console;
 
 namespace ChatStore.Cli.Commands;
 
-/// <summary>Runs a verb with a client, turning ChatStore's errors into a message and an exit code.</summary>
+/// <summary>Runs a verb with a client, turning every failure into its cause, the next step and the exit code of its class.</summary>
 internal static class CliAction
 {
-    /// <summary>Exit code for a ChatStore error (bad input, configuration, conflict).</summary>
-    public const int Failed = 1;
+    /// <summary>Exit code for a check that found problems.</summary>
+    public const int Failed = ExitCodes.Failed;
 
     public static void Set(Command command, Func<ParseResult, ChatStoreClient, CancellationToken, Task<int>> action) =>
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, async settings =>
         {
-            try
-            {
-                await using var client = await GlobalOptions.ClientAsync(parse, cancellationToken);
-                return await action(parse, client, cancellationToken);
-            }
-            catch (ChatStoreException e)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {DatabaseUrl.Mask(e.Message)}");
-                return Failed;
-            }
-            catch (Npgsql.NpgsqlException e)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] the database failed: {DatabaseUrl.Mask(e.Message)}");
-                AnsiConsole.MarkupLine("Check DATABASE_URL (or --database-url) and that the server is running; without one, ChatStore starts its own cluster (run scripts/setup.sh first).");
-                return Failed;
-            }
-        });
+            await using var client = await GlobalOptions.ClientAsync(parse, settings, cancellationToken);
+            return await action(parse, client, cancellationToken);
+        }));
+
+    /// <summary>Loads the settings and runs <paramref name="action"/>, reporting any failure.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<ChatStoreSettings, Task<int>> action)
+    {
+        ChatStoreSettings? settings = null;
+        try
+        {
+            settings = GlobalOptions.Settings(parse);
+            return await action(settings);
+        }
+        catch (OperationCanceledException)
+        {
+            CliFailure.Print("cancelled.");
+            return ExitCodes.Failed;
+        }
+#pragma warning disable CA1031 // The CLI's last line: every failure becomes a message and an exit code.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return CliFailure.Report(e, settings?.ConnectionString);
+        }
+    }
 }

@@ -64,7 +64,14 @@ internal static class DbCommands
         {
             int? s = parse.GetValue(steps), t = parse.GetValue(to);
             var run = await client.Migrator.RollbackAsync(s is null && t is null ? 1 : s, t, parse.GetValue(source)!, Progress(), ct);
-            AnsiConsole.MarkupLine(run.Applied.Count == 0 ? "Nothing to roll back." : $"[yellow]{run.Applied.Count} migration(s) rolled back.[/]");
+            if (run.Applied.Count == 0)
+            {
+                CliFailure.Print(t is null
+                    ? $"nothing to roll back: no migration is applied in schema {client.Schema}. `chatstore db status` shows what is applied; `chatstore db init` applies them."
+                    : $"nothing to roll back: no migration of {parse.GetValue(source)} above version {t} is applied in schema {client.Schema}. `chatstore db status` shows what is applied.");
+                return ExitCodes.MigrationConflict;
+            }
+            AnsiConsole.MarkupLine($"[yellow]{run.Applied.Count} migration(s) rolled back.[/]");
             return 0;
         });
         return command;
@@ -125,8 +132,8 @@ internal static class DbCommands
         {
             if (!parse.GetValue(force))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]Refusing:[/] reset drops every table and row in schema {client.Schema}. Run again with --force to confirm.");
-                return CliAction.Failed;
+                CliFailure.Print($"refusing: reset drops every table and row in schema {client.Schema}. Run again with --force to confirm.");
+                return ExitCodes.Usage;
             }
             await client.Migrator.ResetAsync(ct);
             AnsiConsole.MarkupLineInterpolated($"[yellow]Reset:[/] schema {client.Schema} is empty. Run `chatstore db init` to recreate it.");
@@ -141,13 +148,12 @@ internal static class DbCommands
         var to = new Option<int?>("--to") { Description = "End at this version (default: latest)" };
         var source = new Option<string>("--source") { Description = "Migration source", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
         var command = new Command("script", "Print the SQL a migration range would run, for review; runs nothing") { from, to, source };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliAction.RunAsync(parse, settings =>
         {
-            var settings = GlobalOptions.Settings(parse);
             using var dataSource = Npgsql.NpgsqlDataSource.Create("Host=localhost");
             Console.Out.Write(new Migrator(dataSource, settings.Schema, settings.AppRole).Script(parse.GetValue(from), parse.GetValue(to), parse.GetValue(source)!));
-            return 0;
-        });
+            return Task.FromResult(0);
+        }));
         return command;
     }
 }

@@ -30,12 +30,21 @@ internal static class ExportCommands
             var path = parse.GetValue(input)!;
             if (!File.Exists(path))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {path} does not exist. Give the file `chatstore export --out` wrote.");
-                return CliAction.Failed;
+                CliFailure.Print($"{path} does not exist. Give the file `chatstore export --out` wrote.");
+                return ExitCodes.NotFound;
             }
             await using var stream = File.OpenRead(path);
-            var result = await AnsiConsole.Status().StartAsync($"Importing {path}…",
-                _ => client.ForTenant(parse.GetValue(importTenant)).Export.ImportUserAsync(stream, ct));
+            Export.UserImport result;
+            try
+            {
+                result = await AnsiConsole.Status().StartAsync($"Importing {path}…",
+                    _ => client.ForTenant(parse.GetValue(importTenant)).Export.ImportUserAsync(stream, ct));
+            }
+            catch (ChatStoreValidationException e)
+            {
+                CliFailure.Print($"{path} is not a valid export: {e.Message} ({e.Rule}). Nothing was imported; give a file `chatstore export` wrote, unedited.");
+                return ExitCodes.InvalidInput;
+            }
             Report($"Imported user {result.UserId}", result.Rows);
             return 0;
         });

@@ -21,13 +21,11 @@ internal static class ServeCommand
         var demo = new Option<bool>("--demo") { Description = "Create a demo tenant with an API key and print them" };
         var migrate = new Option<bool>("--init") { Description = "Run `db init` before serving (default: true)", DefaultValueFactory = _ => true };
         var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json)") { urls, operatorKey, demo, migrate };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => CliAction.RunAsync(parse, async settings =>
         {
-            var settings = GlobalOptions.Settings(parse);
             var key = parse.GetValue(operatorKey)
                 ?? Environment.GetEnvironmentVariable("CHATSTORE_SERVER__OPERATORKEY")
                 ?? "cs_op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-            try
             {
                 var app = ChatStoreServer.Build([], settings, builder =>
                 {
@@ -56,12 +54,7 @@ internal static class ServeCommand
                 await app.DisposeAsync();
                 return 0;
             }
-            catch (ChatStoreException e)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {Connection.DatabaseUrl.Mask(e.Message)}");
-                return CliAction.Failed;
-            }
-        });
+        }));
         return command;
     }
 }

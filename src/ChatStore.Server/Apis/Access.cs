@@ -75,6 +75,9 @@ internal static class Slice
     /// <summary>The default and the largest page of such a list.</summary>
     public const int DefaultLimit = 50, MaxLimit = 500;
 
+    /// <summary>A whole, bounded list (top-k hits, a tenant's keys) in the envelope of every list, with no further page.</summary>
+    public static Page<T> Whole<T>(IReadOnlyList<T> items) => new(items, null);
+
     public static Page<T> Of<T>(IReadOnlyList<T> all, int? limit, string? cursor, Func<T, Guid> id)
     {
         var size = limit ?? DefaultLimit;

@@ -31,7 +31,7 @@ public static class EmbeddingsApi
             .RequireOperator().Conflict()
             .WithName("RegisterEmbeddingSpace").WithSummary("Register an embedding space and build its vector index (operator)");
 
-        spaces.MapGet("/", async (ChatStoreClient client, CancellationToken ct) => TypedResults.Ok(await client.Embeddings.ListSpacesAsync(ct)))
+        spaces.MapGet("/", async (ChatStoreClient client, CancellationToken ct) => TypedResults.Ok(Slice.Whole(await client.Embeddings.ListSpacesAsync(ct))))
             .RequireTenant()
             .WithName("ListEmbeddingSpaces").WithSummary("The registered embedding spaces");
 
@@ -61,7 +61,7 @@ public static class EmbeddingsApi
         embeddings.MapGet("/", async (string space, string ownerKind, Guid ownerId, Caller caller, CancellationToken ct) =>
             {
                 var store = caller.Scope.Embeddings;
-                return TypedResults.Ok(await store.ListAsync(await store.GetSpaceAsync(space, ct), Owner(ownerKind, ownerId), ct));
+                return TypedResults.Ok(Slice.Whole(await store.ListAsync(await store.GetSpaceAsync(space, ct), Owner(ownerKind, ownerId), ct)));
             })
             .NotFound()
             .WithName("ListEmbeddings").WithSummary("The vectors of one owner in a space (tenant API key)");

@@ -34,22 +34,23 @@ public static class SearchApi
         api.MapPost("/full-text", async (FullTextRequest body, Caller caller, CancellationToken ct) =>
                 TypedResults.Ok(await caller.Scope.Search.FullTextAsync(new SearchQuery
                 {
-                    Text = body.Text ?? "", UserId = UserFilter(caller, body.UserId), ConversationId = body.ConversationId,
+                    Text = RequiredText(body.Text), UserId = UserFilter(caller, body.UserId), ConversationId = body.ConversationId,
                     From = body.From, To = body.To, Kinds = body.Kinds, Roles = body.Roles, Statuses = body.Statuses,
                     Limit = body.Limit ?? 20, Cursor = body.Cursor,
                 }, ct)))
+            .NotFound()
             .WithName("SearchFullText").WithSummary("Ranked full-text search with highlighted snippets, keyset-paginated")
             .WithDescription(UserRule);
 
         api.MapPost("/vector", async (VectorRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
-                return TypedResults.Ok(await caller.Scope.Search.VectorAsync(new VectorSearchQuery
+                return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.VectorAsync(new VectorSearchQuery
                 {
                     Space = space, Text = body.Text, Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
                     K = body.K ?? 10, Mode = body.Mode ?? VectorSearchMode.Auto, UserId = UserFilter(caller, body.UserId),
                     ConversationId = body.ConversationId, From = body.From, To = body.To, Kinds = body.Kinds,
-                }, ct));
+                }, ct)));
             })
             .NotFound()
             .WithName("SearchVector").WithSummary("Nearest neighbours in an embedding space (k, filters), with distances")
@@ -58,18 +59,21 @@ public static class SearchApi
         api.MapPost("/hybrid", async (HybridRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
-                return TypedResults.Ok(await caller.Scope.Search.HybridAsync(new HybridSearchQuery
+                return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.HybridAsync(new HybridSearchQuery
                 {
-                    Space = space, Text = body.Text ?? "", Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
+                    Space = space, Text = RequiredText(body.Text), Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
                     Limit = body.Limit ?? 10, Candidates = body.Candidates ?? 50, RrfK = body.RrfK ?? 60,
                     UserId = UserFilter(caller, body.UserId), ConversationId = body.ConversationId, From = body.From, To = body.To, Kinds = body.Kinds,
-                }, ct));
+                }, ct)));
             })
             .NotFound()
             .WithName("SearchHybrid").WithSummary("Full-text and vector results fused by reciprocal rank; each hit says which lists it came from")
             .WithDescription(UserRule);
         return api;
     }
+
+    static string RequiredText(string? text) =>
+        text ?? throw new ChatStoreValidationException("text", "required", "is the text to search for (websearch syntax: \"a phrase\", -excluded, or).");
 
     static Guid? UserFilter(Caller caller, Guid? requested) =>
         caller.IsUser ? caller.ActAs(requested) : requested;

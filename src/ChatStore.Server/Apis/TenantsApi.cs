@@ -53,7 +53,7 @@ public static class TenantsApi
             .NotFound().WithName("CreateApiKey").WithSummary("Create a tenant API key; the secret is returned only in this response (operator)");
 
         api.MapGet("/{tenantId:guid}/api-keys", async (Guid tenantId, ChatStoreClient client, CancellationToken ct) =>
-                TypedResults.Ok(await client.Tenants.ListApiKeysAsync(tenantId, ct)))
+                TypedResults.Ok(Slice.Whole(await client.Tenants.ListApiKeysAsync(tenantId, ct))))
             .NotFound().WithName("ListApiKeys").WithSummary("List a tenant's API keys, without secrets (operator)");
 
         api.MapDelete("/{tenantId:guid}/api-keys/{keyId:guid}", async (Guid tenantId, Guid keyId, ChatStoreClient client, CallerAuthentication auth, CancellationToken ct) =>

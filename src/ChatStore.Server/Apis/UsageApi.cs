@@ -19,7 +19,7 @@ public static class UsageApi
         decimal? Credits, decimal? CostUsd, JsonElement? Metadata, DateTimeOffset? OccurredAt);
 
     /// <summary>Totals over [from, to), optionally of one user, grouped by any of user, model, day (comma-separated).</summary>
-    public sealed record UsageTotalsRequest(Guid? UserId, DateTimeOffset? From, DateTimeOffset? To, string? GroupBy);
+    public sealed record UsageTotalsRequest(Guid? UserId, DateTimeOffset From, DateTimeOffset To, string? GroupBy);
 
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder v1)
     {
@@ -39,8 +39,8 @@ public static class UsageApi
                 var totals = await caller.Scope.Usage.TotalsAsync(new UsageTotalsQuery
                 {
                     UserId = caller.IsUser ? caller.ActAs(query.UserId) : query.UserId,
-                    From = query.From ?? throw new ChatStoreValidationException("from", "required", "is required."),
-                    To = query.To ?? throw new ChatStoreValidationException("to", "required", "is required."),
+                    From = query.From,
+                    To = query.To,
                     GroupBy = query.GroupBy is { Length: > 0 } g ? g.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [],
                 }, ct);
                 var page = new Page<UsageTotal>(totals, null);

@@ -52,12 +52,15 @@ public static class ChatStoreServer
         });
         builder.Services.AddChatStore(o => o.Settings = settings ?? ChatStoreSettings.Load());
         builder.Services.AddSingleton<CallerAuthentication>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDetailsDefaults.Customize);
         builder.Services.AddExceptionHandler<ProblemMapping>();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+            // A property the request type does not have is a 400 naming it, not silently dropped.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.Converters.Add(new HybridSourcesConverter());
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddRequestTimeouts(o => o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = options.RequestTimeout, TimeoutStatusCode = 503 });
@@ -90,6 +93,7 @@ public static class ChatStoreServer
         {
             o.AddDocumentTransformer<OpenApiSecurity>();
             o.AddOperationTransformer<OpenApiOperations>();
+            o.AddSchemaTransformer<OpenApiSchemas>();
         });
         builder.Services.AddHealthChecks().AddChatStore();
         return builder;
@@ -103,10 +107,12 @@ public static class ChatStoreServer
     public static WebApplication MapChatStore(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
         app.UseMiddleware<RequestLogging>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
         app.UseMiddleware<CallerMiddleware>();
+        app.UseMiddleware<StrictQuery>();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         app.UseMiddleware<IdempotencyMiddleware>();

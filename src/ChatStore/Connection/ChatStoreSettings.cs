@@ -58,7 +58,10 @@ public sealed record ChatStoreSettings
     {
         get;
         init => field = Check(value, string.IsNullOrWhiteSpace(value) ? DirectoryRule : null, $"{nameof(ChatStoreSettings)}.{nameof(EmbeddedDataDirectory)}");
-    } = ".chatstore/pg";
+    } = DefaultEmbeddedDataDirectory;
+
+    /// <summary>The default <see cref="EmbeddedDataDirectory"/>, relative to the current directory.</summary>
+    public const string DefaultEmbeddedDataDirectory = ".chatstore/pg";
 
     const string PoolSizeRule = "must be a whole number, 1 or more";
     const string TimeoutRule = "must be a whole number of seconds, 0 (wait forever) or more";

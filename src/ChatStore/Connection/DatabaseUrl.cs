@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace ChatStore.Connection;
@@ -12,7 +13,7 @@ namespace ChatStore.Connection;
 /// or an Npgsql key=value connection string into an Npgsql connection string, and masks passwords
 /// for display. Error messages name the part that is wrong and never contain the password.
 /// </summary>
-public static class DatabaseUrl
+public static partial class DatabaseUrl
 {
     /// <summary>What replaces a password in masked text.</summary>
     public const string MaskedPassword = "****";
@@ -82,6 +83,29 @@ public static class DatabaseUrl
         var value = connectionStringOrUrl.Trim();
         return LooksLikeUrl(value) ? MaskUrl(value) : MaskKeyValue(value);
     }
+
+    /// <summary>
+    /// Returns <paramref name="text"/> (an error message, a log line) with every password inside it replaced
+    /// by <c>****</c>: the password of any URL with user info (<c>postgres://app:secret@host/db</c>), a
+    /// <c>password=</c> query parameter, and the value of any <c>Password=</c>, <c>PWD=</c> or <c>PSW=</c> pair of a
+    /// key=value connection string. Everything else is kept, so the message still says what happened.
+    /// </summary>
+    /// <param name="text">Free text that may contain connection strings or URLs.</param>
+    /// <returns>The text with its secrets masked; safe to show and log.</returns>
+    public static string MaskSecrets(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var masked = UrlInText().Replace(text, m => MaskUrl(m.Value));
+        return PasswordPairInText().Replace(masked, m => m.Groups["key"].Value + MaskedPassword);
+    }
+
+    // A scheme, "://", then everything up to whitespace or a quote: MaskUrl hides the user info's password.
+    [GeneratedRegex("""\b[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>`]+""", RegexOptions.CultureInvariant)]
+    private static partial Regex UrlInText();
+
+    // password=…, pwd=…, psw=… up to ';', whitespace or the end; a quoted value up to its closing quote.
+    [GeneratedRegex("""(?<key>\b(?:password|pwd|psw)\s*=\s*)(?:"[^"]*"?|'[^']*'?|[^;&\s"']*)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordPairInText();
 
     // A URL starts with a scheme and "://"; a key=value string has '=' or ';' before any "://".
     static bool LooksLikeUrl(string value)

@@ -45,6 +45,6 @@ public sealed class ChatStoreHealthCheck(ChatStoreStartup startup) : IHealthChec
             return new HealthReport(false, null, null, 0, 0, $"No health check named '{name}' is registered: call AddChatStore().AddHealthChecks().");
         return entry.Data.TryGetValue(ReportKey, out var report) && report is HealthReport found
             ? found
-            : new HealthReport(false, null, null, 0, 0, Connection.DatabaseUrl.Mask(entry.Exception?.Message ?? entry.Description ?? "The check did not run."));
+            : new HealthReport(false, null, null, 0, 0, Connection.DatabaseUrl.MaskSecrets(entry.Exception?.Message ?? entry.Description ?? "The check did not run."));
     }
 }

@@ -94,11 +94,46 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         StartAsync(dataDirectory, binDirectory: null, logger, cancellationToken);
 
     /// <summary>As the public overload, with the bin directory given instead of discovered (for tests).</summary>
-    internal static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, string? binDirectory, ILogger? logger, CancellationToken cancellationToken)
+    internal static Task<EmbeddedPostgres> StartAsync(string dataDirectory, string? binDirectory, ILogger? logger, CancellationToken cancellationToken) =>
+        StartAsync(dataDirectory, binDirectory, relocateWhenUnreachable: false, logger, cancellationToken);
+
+    /// <summary>
+    /// The directory under which a root process keeps the embedded cluster of a default data directory that
+    /// the postgres user cannot reach (a clone in <c>/root</c>): <c>/var/lib/chatstore/&lt;hash of the path&gt;/pg</c>.
+    /// </summary>
+    public const string RelocatedDataRoot = "/var/lib/chatstore";
+
+    /// <summary>Where the cluster of <paramref name="dataDirectory"/> lives when it is relocated under <see cref="RelocatedDataRoot"/>.</summary>
+    public static string RelocatedDataDirectory(string dataDirectory)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(full)))[..16];
+        return Path.Combine(RelocatedDataRoot, hash, "pg");
+    }
+
+    /// <summary>
+    /// Starts the cluster of <paramref name="dataDirectory"/>. When the process is root and the postgres user
+    /// cannot reach that directory: with <paramref name="relocateWhenUnreachable"/> (the default data directory),
+    /// the cluster lives in <see cref="RelocatedDataDirectory"/> instead, kept across runs, and the log says where;
+    /// otherwise the start fails with a message naming the directory the postgres user cannot enter.
+    /// </summary>
+    internal static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, string? binDirectory, bool relocateWhenUnreachable, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         logger ??= NullLogger.Instance;
         var directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
+        if (PostgresTools.RunAsPostgresUser && await PostgresTools.FirstUnreachableByPostgresAsync(directory).ConfigureAwait(false) is { } blocked)
+        {
+            if (!relocateWhenUnreachable)
+                throw new ChatStoreConfigurationException(
+                    $"the postgres user cannot enter {blocked}, so the embedded PostgreSQL (which runs as postgres when ChatStore runs as root) cannot use {directory}: " +
+                    "move the data directory (--data-dir or CHATSTORE_DATA_DIR) to a path the postgres user can reach, or run as a regular user.");
+            var relocated = RelocatedDataDirectory(directory);
+            logger.LogWarning(
+                "ChatStore runs as root and the postgres user cannot enter {Blocked}: the embedded cluster's files are in {Relocated} instead of {DataDirectory} " +
+                "(kept across runs; --data-dir or CHATSTORE_DATA_DIR chooses another place)", blocked, relocated, directory);
+            directory = relocated;
+        }
 
         var bin = binDirectory ?? PostgresTools.Find(ReadClusterVersion(directory));
         if (bin is null || !PostgresTools.IsBinDirectory(bin))

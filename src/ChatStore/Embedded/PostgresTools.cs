@@ -102,6 +102,22 @@ internal sealed class PostgresTools(string binDirectory)
                 "The embedded PostgreSQL runs as the postgres user when ChatStore runs as root; create that user (scripts/setup.sh installs PostgreSQL, which does) or run ChatStore as a regular user.");
     }
 
+    /// <summary>
+    /// The first of <paramref name="directory"/> and the directories above it that exist but that the postgres
+    /// user cannot enter (search, x), or null when it can reach <paramref name="directory"/> (or its nearest
+    /// existing ancestor). One process, run as the postgres user, answers for the whole path.
+    /// </summary>
+    public static async Task<string?> FirstUnreachableByPostgresAsync(string directory)
+    {
+        var existing = new List<string>();
+        for (var d = directory; d is not null; d = Path.GetDirectoryName(d))
+            if (Directory.Exists(d)) existing.Add(d);
+        existing.Reverse();
+        var result = await RunProcessAsync(Runuser(),
+            ["-u", "postgres", "--", "/bin/sh", "-c", "for d; do test -x \"$d\" || { printf '%s' \"$d\"; exit 1; }; done", "sh", .. existing]).ConfigureAwait(false);
+        return result.ExitCode == 0 ? null : result.StandardOutput.Length > 0 ? result.StandardOutput : directory;
+    }
+
     static string Runuser() =>
         new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists) ?? "runuser";
 

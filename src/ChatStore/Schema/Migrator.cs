@@ -94,7 +94,10 @@ public sealed partial class Migrator
 
         await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
-        var applied = await ReadHistoryAsync(conn, cancellationToken).ConfigureAwait(false);
+        // A schema that was never initialised has no history table: nothing is applied, so nothing rolls back.
+        var applied = await HistoryExistsAsync(conn, cancellationToken).ConfigureAwait(false)
+            ? await ReadHistoryAsync(conn, cancellationToken).ConfigureAwait(false)
+            : [];
         var newestFirst = applied.OrderByDescending(a => a.Order).ToList();
         List<AppliedMigration> undo;
         if (steps is int n)
@@ -111,9 +114,9 @@ public sealed partial class Migrator
         foreach (var a in undo)
         {
             var migration = FindSource(a.Source).Migrations.FirstOrDefault(m => m.Version == a.Version)
-                ?? throw new ChatStoreConfigurationException($"Migration {a.Source} {a.Version:D4}_{a.Name} is applied but its file is gone, so it cannot be rolled back. Restore the file.");
+                ?? throw new ChatStoreMigrationConflictException($"Migration {a.Source} {a.Version:D4}_{a.Name} is applied but its file is gone, so it cannot be rolled back. Restore the file.");
             if (migration.Down is null)
-                throw new ChatStoreConfigurationException($"{migration.Source} {migration.FileName} has no .down.sql, so it cannot be rolled back.");
+                throw new ChatStoreMigrationConflictException($"{migration.Source} {migration.FileName} has no .down.sql, so it cannot be rolled back.");
             var sw = Stopwatch.StartNew();
             await using (var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -401,7 +404,7 @@ public sealed partial class Migrator
         {
             var known = Sources.FirstOrDefault(s => s.Name == a.Source)?.Migrations.FirstOrDefault(m => m.Version == a.Version);
             if (known is not null && known.Checksum != a.Checksum)
-                throw new ChatStoreConfigurationException(
+                throw new ChatStoreMigrationConflictException(
                     $"{known.Source} migration {known.FileName} was changed after it was applied to schema {Schema} (checksum {a.Checksum[..12]}… is now {known.Checksum[..12]}…). " +
                     "Restore the file as it was and put the change in a new migration.");
         }

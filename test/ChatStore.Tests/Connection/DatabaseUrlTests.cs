@@ -315,4 +315,24 @@ public class DatabaseUrlTests
         Assert.DoesNotContain(Secret, masked, StringComparison.Ordinal);
         Assert.Contains("Password=****", masked, StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData("Failed to connect with postgres://app:s3cr3t@db.example:5433/chat: connection refused", "postgres://app:****@db.example:5433/chat: connection refused")]
+    [InlineData("initdb failed for Host=db;Username=app;Password=s3cr3t;Database=chat (exit 1)", "Host=db;Username=app;Password=****;Database=chat (exit 1)")]
+    [InlineData("bad value in 'Host=db;PWD=\"s3;cr3t\"' near the end", "'Host=db;PWD=****' near the end")]
+    [InlineData("libpq style: postgresql://db/chat?user=app&password=s3cr3t&sslmode=require", "postgresql://db/chat?user=app&password=****&sslmode=require")]
+    [InlineData("Unterminated: Host=db;Password='s3cr3t", "Unterminated: Host=db;Password=****")]
+    public void MaskSecrets_hides_passwords_inside_a_message_and_keeps_the_rest(string message, string expectedTail)
+    {
+        var masked = DatabaseUrl.MaskSecrets(message);
+
+        Assert.DoesNotContain("s3", masked, StringComparison.Ordinal);
+        Assert.EndsWith(expectedTail, masked, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MaskSecrets_leaves_a_message_without_secrets_as_it_is()
+    {
+        const string message = "password authentication failed for user \"app\" (the database \"chat\" at 127.0.0.1:5433)";
+        Assert.Equal(message, DatabaseUrl.MaskSecrets(message));
+    }
 }

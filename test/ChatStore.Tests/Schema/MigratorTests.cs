@@ -176,7 +176,7 @@ public sealed class MigratorTests : SchemaTestBase
             await File.WriteAllTextAsync(Path.Combine(dir.FullName, "0001_notes.up.sql"), "CREATE TABLE {schema}.notes (id bigint PRIMARY KEY);");
             File.Delete(Path.Combine(dir.FullName, "0002_broken.up.sql"));
             var edited = NewMigrator(appSources: [MigrationSource.FromDirectory("notes-app", dir.FullName)]);
-            var refused = await Assert.ThrowsAsync<ChatStoreConfigurationException>(() => edited.MigrateAsync());
+            var refused = await Assert.ThrowsAsync<ChatStoreMigrationConflictException>(() => edited.MigrateAsync());
             Assert.Contains("0001_notes.up.sql", refused.Message, StringComparison.Ordinal);
             Assert.Contains((await edited.StatusAsync()).Entries, e => e is { Source: "notes-app", State: MigrationState.ChecksumMismatch });
         }

@@ -27,7 +27,7 @@ public sealed class SearchCliTests
         try
         {
             async Task<int> Run(params string[] args) =>
-                await ChatStoreCli.Build().Parse([.. args, "--database-url", TestStore.ConnectionString]).InvokeAsync();
+                await ChatStoreCli.RunAsync([.. args, "--database-url", TestStore.ConnectionString]);
 
             Assert.Equal(0, await Run("embeddings", "register", "--name", space, "--dimensions", "128"));
             Assert.Equal(0, await Run("embeddings", "reindex", "--space", space, "--tenant", tenant.Id.ToString()));
@@ -39,8 +39,8 @@ public sealed class SearchCliTests
                 Assert.Equal(0, await Run("search", "axolotl limbs", "--tenant", tenant.Id.ToString(), "--user", user.ToString(), "--mode", mode, "--space", space));
                 Assert.Contains(message.ToString(), output.ToString(), StringComparison.Ordinal);
             }
-            Assert.Equal(1, await Run("search", "x", "--tenant", "not-an-id"));
-            Assert.Equal(1, await Run("search", "x", "--tenant", tenant.Id.ToString(), "--mode", "psychic"));
+            Assert.Equal(2, await Run("search", "x", "--tenant", "not-an-id"));
+            Assert.Equal(2, await Run("search", "x", "--tenant", tenant.Id.ToString(), "--mode", "psychic"));
         }
         finally
         {
