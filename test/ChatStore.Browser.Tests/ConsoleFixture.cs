@@ -36,6 +36,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public ChatStoreClient Client { get; private set; } = null!;
 
+    /// <summary>The connection string of this run's database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
     public Seeded TenantA { get; private set; } = null!;
 
     public Seeded TenantB { get; private set; } = null!;
@@ -57,7 +60,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
             await cmd.ExecuteNonQueryAsync();
         }
-        var settings = new ChatStoreSettings { ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString };
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var settings = new ChatStoreSettings { ConnectionString = ConnectionString };
         Client = await ChatStoreClient.CreateAsync(settings);
         await Client.Migrator.InitAsync();
         var space = await Client.Embeddings.RegisterSpaceAsync(new NewEmbeddingSpace

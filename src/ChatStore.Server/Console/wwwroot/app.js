@@ -254,7 +254,7 @@ const operatorPages = {
         { title: "Messages", num: true, cell: r => num(r.counts.messages) },
         { title: "Memories", num: true, cell: r => num(r.counts.memories) },
         { title: "Documents", num: true, cell: r => num(r.counts.documents) },
-        { title: "API keys", num: true, cell: r => link("#/tenants/" + r.tenant.id, num(r.counts.apiKeys) + " keys") },
+        { title: "API keys", num: true, cell: r => link("#/tenants/" + r.tenant.id, r.counts.apiKeys === 1 ? "1 key" : num(r.counts.apiKeys) + " keys") },
         { title: "Created", cell: r => time(r.tenant.createdAt) },
       ], page.items),
       moreButton(page.nextCursor, "tenants", {}));
