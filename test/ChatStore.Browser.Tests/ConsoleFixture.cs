@@ -95,13 +95,15 @@ public sealed class ConsoleFixture : IAsyncLifetime
         var user = await scope.Users.CreateAsync(new NewUser { Email = $"ada-{Guid.NewGuid():N}@example.com", Name = "Ada Lovelace" });
         var conversation = await scope.Conversations.CreateAsync(new() { UserId = user.Id, Title = title });
         var message = await scope.Messages.AppendAsync(conversation.Id, new NewMessage { Role = MessageRole.User, Content = question });
-        await scope.Messages.AppendAsync(conversation.Id, new NewMessage
+        var answer = await scope.Messages.AppendAsync(conversation.Id, new NewMessage
         {
             Role = MessageRole.Assistant, Content = "Alfama and Chiado are compact and walkable.", Model = "gpt-4o-mini",
             InputTokens = 120, OutputTokens = 40, CostUsd = 0.0002m, ResponseMs = 900,
             Citations = JsonSerializer.SerializeToElement(new[] { new { title = "Visit Lisboa", url = "https://example.com/lisboa" } }),
             Domains = ["travel"],
         });
+        await scope.Messages.SetFeedbackAsync(answer.Id, user.Id, new NewFeedback { Rating = FeedbackRating.Like, Comment = "spot on" });
+        await scope.Messages.AddCorrectionAsync(answer.Id, user.Id, "Alfama, Chiado and Baixa are walkable.", "one more");
         await scope.Messages.AppendAsync(conversation.Id, new NewMessage { Role = MessageRole.User, Content = XssContent });
         var deleted = await scope.Messages.AppendAsync(conversation.Id, new NewMessage { Role = MessageRole.User, Content = "A message deleted later." });
         await scope.Messages.DeleteAsync(deleted.Id);

@@ -72,6 +72,9 @@ public sealed class ConsoleTests(ConsoleFixture fixture)
         await Expect(answer).ToContainTextAsync("120 in / 40 out tokens");
         await Expect(answer).ToContainTextAsync("900 ms");
         await Expect(answer).ToContainTextAsync("1 citation(s)");
+        await Expect(answer).ToContainTextAsync("like · “spot on”");
+        await Expect(answer).ToContainTextAsync("Alfama, Chiado and Baixa are walkable.");
+        await Expect(answer.GetByText("travel", new() { Exact = true })).ToBeVisibleAsync();
         await fixture.ScreenshotAsync(page, "tenant-transcript");
     }
 
