@@ -218,6 +218,13 @@ public sealed class ConsoleTests(ConsoleFixture fixture)
         Assert.DoesNotContain("unsafe-inline", headers["content-security-policy"], StringComparison.Ordinal);
         Assert.Contains("script-src 'self'", headers["content-security-policy"], StringComparison.Ordinal);
         Assert.Equal("DENY", headers["x-frame-options"]);
+        using (var http = new HttpClient())
+        {
+            // An unknown API path is 404, not the page; the app's own files are served.
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync(fixture.BaseUrl + "/console/api/tenant/nothing-here")).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync(fixture.BaseUrl + "/console/missing.js")).StatusCode);
+            Assert.Equal("text/javascript", (await http.GetAsync(fixture.BaseUrl + "/console/app.js")).Content.Headers.ContentType?.MediaType);
+        }
 
         var phone = await fixture.SignInAsync(fixture.TenantA.Key, 390, 844);
         await phone.GotoAsync($"{fixture.BaseUrl}/console#/conversations/{fixture.TenantA.ConversationId}");

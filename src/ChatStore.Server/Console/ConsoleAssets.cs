@@ -49,16 +49,16 @@ internal static class ConsoleAssets
 
     /// <summary>
     /// <c>/console</c> and every page under it answer with the app's index.html (it routes in the browser);
-    /// a path with a file extension is one of the app's files or 404.
+    /// a path with a file extension is one of the app's files or 404, and so is an unknown <c>/console/api</c> path.
     /// </summary>
     public static void MapConsoleAssets(this IEndpointRouteBuilder app)
     {
         app.MapGet("/console", (HttpContext context) => Serve(context, "index.html"))
             .ExcludeFromDescription().WithName("ConsolePage").WithSummary("The console's page");
         app.MapGet("/console/{**path}", (string? path, HttpContext context) =>
-                path is null || !Path.HasExtension(path) ? Serve(context, "index.html")
-                : Assets.ContainsKey(path) ? Serve(context, path)
-                : Results.NotFound())
+                path is not null && (path.StartsWith("api/", StringComparison.Ordinal) || Path.HasExtension(path))
+                    ? Assets.ContainsKey(path) ? Serve(context, path) : Results.NotFound()
+                    : Serve(context, "index.html"))
             .ExcludeFromDescription().WithName("ConsoleAsset").WithSummary("The console's files (HTML, CSS, JavaScript)");
     }
 
