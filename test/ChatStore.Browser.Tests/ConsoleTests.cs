@@ -235,7 +235,7 @@ public sealed class ConsoleTests(ConsoleFixture fixture)
     }
 
     [Fact]
-    public async Task Api_reference_renders_and_loads_nothing_from_outside_the_service()
+    public async Task Api_reference_renders_loads_nothing_from_outside_the_service_and_tries_a_request_with_a_tenant_key()
     {
         var page = await fixture.NewPageAsync();
         var requests = new List<string>();
@@ -246,6 +246,17 @@ public sealed class ConsoleTests(ConsoleFixture fixture)
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Tenants", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByText("Ask AI")).ToHaveCountAsync(0);
         await fixture.ScreenshotAsync(page, "docs");
+
+        // Try it with a tenant key: the request goes to this service with the key as the bearer.
+        await page.GotoAsync(fixture.BaseUrl + "/docs/#tag/users/GET/v1/users");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test Request (get /v1/users)" }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Bearer Token" }).Last.FillAsync(fixture.TenantA.Key);
+        var tried = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Send get request") }).ClickAsync(),
+            r => r.Url == fixture.BaseUrl + "/v1/users" && r.Request.Method == "GET");
+        Assert.Equal(200, tried.Status);
+        Assert.Equal("Bearer " + fixture.TenantA.Key, await tried.Request.HeaderValueAsync("authorization"));
+        Assert.Contains(fixture.TenantA.User.Email!, await tried.TextAsync(), StringComparison.Ordinal);
         string[] seen;
         lock (requests) seen = [.. requests];
         Assert.Contains(seen, u => u.EndsWith("/openapi/v1.json", StringComparison.Ordinal));
