@@ -28,6 +28,7 @@ export CHATSTORE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres
 export CHATSTORE_PG_BIN="$bin"
 
 status=0
+scripts/test-browser-setup.sh
 dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
 # The benchmark harness as a smoke test (a full run only, not a filtered one): on a small dataset the
 # three implementations must return the same results for the same inputs. No timings are asserted.

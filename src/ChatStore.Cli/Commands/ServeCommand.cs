@@ -18,9 +18,9 @@ internal static class ServeCommand
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var operatorKey = new Option<string?>("--operator-key") { Description = "The operator key (default: CHATSTORE_SERVER__OPERATORKEY, else a new random key, printed)" };
-        var demo = new Option<bool>("--demo") { Description = "Create a demo tenant with an API key and print them" };
+        var demo = new Option<bool>("--demo") { Description = "Create a demo tenant with an API key and a little data, and print them" };
         var migrate = new Option<bool>("--init") { Description = "Run `db init` before serving (default: true)", DefaultValueFactory = _ => true };
-        var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json)") { urls, operatorKey, demo, migrate };
+        var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json, the API reference at /docs, the console at /console)") { urls, operatorKey, demo, migrate };
         command.SetAction((parse, cancellationToken) => CliAction.RunAsync(parse, async settings =>
         {
             var key = parse.GetValue(operatorKey)
@@ -39,15 +39,20 @@ internal static class ServeCommand
                     AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: {(run.AlreadyInitialised ? "up to date" : $"{run.Applied.Count} migration(s) applied")}");
                 }
                 await app.StartAsync(cancellationToken);
-                AnsiConsole.MarkupLineInterpolated($"ChatStore is serving on [bold]{string.Join(", ", app.Urls)}[/] (OpenAPI: {app.Urls.First()}/openapi/v1.json)");
+                var url = app.Urls.First();
+                AnsiConsole.MarkupLineInterpolated($"ChatStore is serving on [bold]{string.Join(", ", app.Urls)}[/] (OpenAPI: {url}/openapi/v1.json)");
+                AnsiConsole.MarkupLineInterpolated($"Console:        [bold]{url}/console[/] (sign in with a key below)");
+                AnsiConsole.MarkupLineInterpolated($"API reference:  [bold]{url}/docs[/]");
                 AnsiConsole.MarkupLineInterpolated($"Operator key:   [bold]{key}[/]");
                 if (parse.GetValue(demo))
                 {
                     var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = $"Demo {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}" }, cancellationToken);
                     var apiKey = await client.Tenants.CreateApiKeyAsync(tenant.Id, "demo", cancellationToken: cancellationToken);
-                    AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{tenant.Id}[/]");
+                    await DemoData.SeedAsync(client, tenant.Id, cancellationToken);
+                    AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{tenant.Id}[/] (a user, a conversation, a memory, a document, usage)");
                     AnsiConsole.MarkupLineInterpolated($"Tenant API key: [bold]{apiKey.Secret}[/]");
-                    AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {apiKey.Secret}' {app.Urls.First()}/v1/users");
+                    AnsiConsole.MarkupLineInterpolated($"Open {url}/console and sign in with the tenant API key to see the demo data.");
+                    AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {apiKey.Secret}' {url}/v1/users");
                 }
                 AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
                 await app.WaitForShutdownAsync(cancellationToken);

@@ -1,6 +1,8 @@
 using System.Threading.RateLimiting;
 using ChatStore.Connection;
 using ChatStore.Server.Apis;
+using ChatStore.Server.Console;
+using ChatStore.Server.Docs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -118,6 +120,8 @@ public static class ChatStoreServer
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapApiReference();
+        app.MapConsole();
         app.MapHealthApi();
         var v1 = app.MapGroup("/v1");
         v1.MapTenantsApi();

@@ -28,6 +28,11 @@ namespace ChatStore.Conversations
         // $6 subject, $7 from, $8 to, $9 limit. A filter whose parameter is null plans away.
         const string ListFilters = """
             tenant_id = {tenant} AND user_id = $1
+            """ + ListFiltersAfterUser;
+
+        // Every filter but the user's ($2 to $8, as in ListFilters).
+        const string ListFiltersAfterUser = """
+
                AND ($2::timestamptz IS NULL OR (last_activity_at, id) < ($2::timestamptz, $3::uuid))
                AND ($4::text IS NULL OR status = $4)
                AND ($5::boolean IS NULL OR pinned = $5)
@@ -261,18 +266,49 @@ namespace ChatStore.Conversations
             using var op = Telemetry.Start("conversations.list");
             query ??= new ConversationQuery();
             Owned(userId);
+            await using var cmd = await _scope.CommandAsync(query.IncludeDeleted ? ListWithDeletedSql : ListSql, cancellationToken).ConfigureAwait(false);
+            AddListParameters(cmd, userId, query);
+            var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
+            return Page.Of(items, query.Limit, c => Cursor.Encode(c.LastActivityAt, c.Id));
+        }
+
+        // Every user's live conversations (or one user's, $1 when not null), most recently active first; the
+        // filters of ListFilters. Served by conversations_activity_idx (tenant_id,
+        // last_activity_at) read backwards, or by conversations_recent_idx for one user; either stops after limit + 1 rows.
+        internal const string ListAcrossUsersSql = $$"""
+            SELECT {{Columns}} FROM {schema}.conversations
+             WHERE tenant_id = {tenant} AND ($1::uuid IS NULL OR user_id = $1){{ListFiltersAfterUser}} AND deleted_at IS NULL
+             ORDER BY last_activity_at DESC, id DESC
+             LIMIT $9
+            """;
+
+        /// <summary>
+        /// The tenant's live conversations across its users (or only <paramref name="userId"/>'s), most recently
+        /// active first, keyset-paginated and filtered like <see cref="ListAsync"/> (deleted ones are not included).
+        /// A store restricted with <see cref="ForUser"/> lists only its user's.
+        /// </summary>
+        public async Task<Page<Conversation>> ListAcrossUsersAsync(Guid? userId = null, ConversationQuery? query = null, CancellationToken cancellationToken = default)
+        {
+            using var op = Telemetry.Start("conversations.list_across_users");
+            if (userId is Guid u) Owned(u);
+            query ??= new ConversationQuery();
+            await using var cmd = await _scope.CommandAsync(ListAcrossUsersSql, cancellationToken).ConfigureAwait(false);
+            AddListParameters(cmd, userId ?? _ownerId, query);
+            var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
+            return Page.Of(items, query.Limit, c => Cursor.Encode(c.LastActivityAt, c.Id));
+        }
+
+        /// <summary>Checks a list's query and adds $1 to $9 of <see cref="ListFilters"/>.</summary>
+        void AddListParameters(TenantCommand cmd, Guid? userId, ConversationQuery query)
+        {
             Validate.PageSize(query.Limit, _scope.Limits.MaxPageSize);
             (DateTimeOffset At, Guid Id)? after = query.Cursor is null ? null : Cursor.DecodeTime(query.Cursor);
             var status = query.Status is ConversationStatus st ? StatusText(st) : null;
             if (query.SubjectId is Guid s) Validate.Id(s, "subjectId");
             if (query.From is DateTimeOffset from && query.To is DateTimeOffset to && to <= from)
                 throw new ChatStoreValidationException("to", "range", "must be after from.");
-
-            await using var cmd = await _scope.CommandAsync(query.IncludeDeleted ? ListWithDeletedSql : ListSql, cancellationToken).ConfigureAwait(false);
             cmd.Add(userId).Add(after?.At).Add(after?.Id).Add(status)
                 .Add(query.Pinned).Add(query.SubjectId).Add(query.From?.ToUniversalTime()).Add(query.To?.ToUniversalTime()).Add(query.Limit + 1);
-            var items = await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
-            return Page.Of(items, query.Limit, c => Cursor.Encode(c.LastActivityAt, c.Id));
         }
 
         /// <summary>

@@ -240,3 +240,25 @@ internal static class EmbeddingKinds
         _ => "vector_cosine_ops",
     };
 }
+
+/// <summary>Where a space's vector index stands.</summary>
+public enum VectorIndexState
+{
+    /// <summary>The space has no index by design (<see cref="VectorIndexKind.None"/>): searches are exact.</summary>
+    None,
+    /// <summary>Built and used by searches.</summary>
+    Ready,
+    /// <summary>Being built (CREATE INDEX CONCURRENTLY is running).</summary>
+    Building,
+    /// <summary>An interrupted build left it unusable: rebuild it (<c>chatstore embeddings build-index</c>).</summary>
+    Invalid,
+    /// <summary>Not built yet (a deferred index): searches are exact until it is built.</summary>
+    Missing,
+}
+
+/// <summary>A space with its index state and size (see <see cref="EmbeddingSpaceStore.ListSpaceStatsAsync"/>).</summary>
+/// <param name="Space">The space.</param>
+/// <param name="IndexState">Where its vector index stands.</param>
+/// <param name="EstimatedRows">The rows its index holds as PostgreSQL estimates them, or null when unknown.</param>
+/// <param name="BuildPhase">The phase of a build in progress (PostgreSQL's name for it), or null.</param>
+public sealed record EmbeddingSpaceStats(EmbeddingSpace Space, VectorIndexState IndexState, long? EstimatedRows, string? BuildPhase);

@@ -132,6 +132,42 @@ namespace ChatStore.Embeddings
         }
 
         /// <summary>
+        /// Every space, by name, with the state of its vector index and the rows it holds as PostgreSQL estimates
+        /// them (the index's <c>reltuples</c>, set by the build, VACUUM and ANALYZE; null before any of them or
+        /// without an index). Reads the catalog only: no scan of the embeddings table.
+        /// </summary>
+        public async Task<IReadOnlyList<EmbeddingSpaceStats>> ListSpaceStatsAsync(CancellationToken cancellationToken = default)
+        {
+            using var op = Telemetry.Start("embedding_spaces.stats");
+            var spaces = await ListSpacesAsync(cancellationToken).ConfigureAwait(false);
+            if (spaces.Count == 0) return [];
+            // A build in progress (CREATE INDEX CONCURRENTLY) shows in pg_stat_progress_create_index with its phase.
+            const string sql = """
+                SELECT c.relname, c.reltuples::bigint, i.indisvalid, i.indisready, p.phase
+                  FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+                  LEFT JOIN pg_stat_progress_create_index p ON p.index_relid = c.oid
+                 WHERE c.relnamespace = $1::regnamespace AND c.relname = ANY ($2)
+                """;
+            await using var conn = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var cmd = Command(conn, sql);
+            Add(cmd, Sql.QuoteIdentifier(_store.Schema)).Add(spaces.Select(s => s.IndexName).ToArray());
+            var found = new Dictionary<string, (long Rows, bool Valid, bool Ready, string? Phase)>(StringComparer.Ordinal);
+            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    found[reader.GetString(0)] = (reader.GetInt64(1), reader.GetBoolean(2), reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetString(4));
+            return spaces.Select(space =>
+            {
+                if (space.IndexKind == VectorIndexKind.None)
+                    return new EmbeddingSpaceStats(space, VectorIndexState.None, null, null);
+                if (!found.TryGetValue(space.IndexName, out var index))
+                    return new EmbeddingSpaceStats(space, VectorIndexState.Missing, null, null);
+                var state = index.Phase is not null ? VectorIndexState.Building
+                    : index.Valid ? VectorIndexState.Ready : VectorIndexState.Invalid;
+                return new EmbeddingSpaceStats(space, state, index.Rows < 0 ? null : index.Rows, index.Phase);
+            }).ToList();
+        }
+
+        /// <summary>
         /// Builds or rebuilds a space's vector index concurrently: after a first load into a space registered
         /// with a deferred index, after a large load into an IVFFlat space (whose lists are chosen from the rows
         /// present at build time), or to repair an interrupted build.

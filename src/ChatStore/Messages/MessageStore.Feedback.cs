@@ -160,6 +160,36 @@ public sealed partial class MessageStore
         return Page.Of(items, limit, c => Cursor.Encode(0, c.Id));
     }
 
+    /// <summary>
+    /// The feedback on each of <paramref name="messageIds"/> (at most 500, a transcript page), in one round trip:
+    /// ordered by message, then user. Unknown ids have none.
+    /// </summary>
+    public Task<IReadOnlyList<Feedback>> ListFeedbackForAsync(IReadOnlyList<Guid> messageIds, CancellationToken cancellationToken = default) =>
+        ListForMessagesAsync("messages.list_feedback_for", $$"""
+            SELECT {{FeedbackColumns}} FROM {schema}.message_feedback f
+             WHERE f.tenant_id = $1 AND f.message_id = ANY ($2) ORDER BY f.message_id, f.user_id
+            """, messageIds, MapFeedback, cancellationToken);
+
+    /// <summary>The corrections of each of <paramref name="messageIds"/> (at most 500), in one round trip, ordered by message, then id.</summary>
+    public Task<IReadOnlyList<Correction>> ListCorrectionsForAsync(IReadOnlyList<Guid> messageIds, CancellationToken cancellationToken = default) =>
+        ListForMessagesAsync("messages.list_corrections_for", $$"""
+            SELECT {{CorrectionColumns}} FROM {schema}.message_corrections k
+             WHERE k.tenant_id = $1 AND k.message_id = ANY ($2) ORDER BY k.message_id, k.id
+            """, messageIds, MapCorrection, cancellationToken);
+
+    async Task<IReadOnlyList<T>> ListForMessagesAsync<T>(string operation, string sql, IReadOnlyList<Guid> messageIds, Func<NpgsqlDataReader, T> map,
+        CancellationToken cancellationToken)
+    {
+        using var op = Telemetry.Start(operation);
+        ArgumentNullException.ThrowIfNull(messageIds);
+        if (messageIds.Count > 500)
+            throw new ChatStoreValidationException("messageIds", "max_items", $"has {messageIds.Count} ids; ask for at most 500 at a time.");
+        if (messageIds.Count == 0) return [];
+        await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+        cmd.Add(_scope.TenantId).Add(messageIds.ToArray());
+        return await cmd.ReadListAsync(map, cancellationToken).ConfigureAwait(false);
+    }
+
     // Rows of a LEFT JOIN LATERAL under the message row: no row → no message; one all-NULL row → none.
     async Task<List<T>> ListUnderMessageAsync<T>(string sql, Guid messageId, Guid after, int limit, Func<NpgsqlDataReader, T> map,
         CancellationToken cancellationToken)

@@ -61,3 +61,12 @@ public sealed record ApiKey(Guid Id, Guid TenantId, string Name, string Prefix, 
 
 /// <summary>A newly created API key: <see cref="Secret"/> is returned this once and stored only as a hash.</summary>
 public sealed record CreatedApiKey(ApiKey Key, string Secret);
+
+/// <summary>What a tenant holds (see <see cref="TenantStore.CountsAsync"/>).</summary>
+/// <param name="Users">Live users.</param>
+/// <param name="Conversations">Live conversations.</param>
+/// <param name="Messages">Live messages in live conversations.</param>
+/// <param name="Memories">Current memories (not deleted, not superseded).</param>
+/// <param name="Documents">Live documents.</param>
+/// <param name="ApiKeys">API keys not revoked.</param>
+public sealed record TenantCounts(long Users, long Conversations, long Messages, long Memories, long Documents, long ApiKeys);

@@ -73,6 +73,29 @@ public sealed class TenantStore
         return Page.Of(items, limit, t => Cursor.Encode(0, t.Id));
     }
 
+    /// <summary>
+    /// How much a tenant holds: live users, conversations, the messages in them (from the conversations'
+    /// counters, so the messages table is not read), memories, documents and active API keys.
+    /// </summary>
+    public async Task<TenantCounts> CountsAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    {
+        using var op = Telemetry.Start("tenants.counts");
+        Validate.Id(tenantId, "tenantId");
+        const string sql = """
+            SELECT (SELECT count(*) FROM {schema}.users WHERE tenant_id = $1 AND deleted_at IS NULL),
+                   c.n, c.messages,
+                   (SELECT count(*) FROM {schema}.memories WHERE tenant_id = $1 AND deleted_at IS NULL AND superseded_by IS NULL),
+                   (SELECT count(*) FROM {schema}.documents WHERE tenant_id = $1 AND deleted_at IS NULL),
+                   (SELECT count(*) FROM {schema}.api_keys WHERE tenant_id = $1 AND revoked_at IS NULL)
+              FROM (SELECT count(*) AS n, coalesce(sum(message_count), 0)::bigint AS messages
+                      FROM {schema}.conversations WHERE tenant_id = $1 AND deleted_at IS NULL) c
+            """;
+        await using var cmd = await TenantCommand.CreateAsync(_store, tenantId, sql, cancellationToken).ConfigureAwait(false);
+        cmd.Add(tenantId);
+        return (await cmd.ReadSingleAsync(r => new TenantCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)),
+            cancellationToken).ConfigureAwait(false))!;
+    }
+
     /// <summary>Changes a tenant's name, role set, language or retention policy.</summary>
     public async Task<Tenant> UpdateAsync(Guid id, TenantUpdate update, CancellationToken cancellationToken = default)
     {

@@ -131,6 +131,31 @@ namespace ChatStore.Users
             return Page.Of(items, limit, u => Cursor.Encode(0, u.Id));
         }
 
+        /// <summary>
+        /// Users whose email or external id equals <paramref name="text"/>, or whose name or email contains it
+        /// (case-insensitively), exact matches first, then by id; at most <paramref name="limit"/>. For operators
+        /// looking someone up: the name match reads the tenant's users.
+        /// </summary>
+        public async Task<IReadOnlyList<User>> FindAsync(string text, int limit = 50, CancellationToken cancellationToken = default)
+        {
+            using var op = Telemetry.Start("users.find");
+            text = Validate.Required(text, "text", _scope.Limits.MaxShortTextLength).Trim();
+            Validate.PageSize(limit, _scope.Limits.MaxPageSize);
+            // $2 is the text as a LIKE pattern (its % _ \ escaped), matched anywhere in the name or email.
+            const string sql = $$"""
+                SELECT {{Columns}} FROM {schema}.users
+                 WHERE tenant_id = $1 AND deleted_at IS NULL
+                   AND (lower(email) = lower($3) OR external_id = $3 OR lower(name) LIKE $2 OR lower(email) LIKE $2)
+                 ORDER BY (lower(email) = lower($3) OR external_id = $3) DESC, id
+                 LIMIT $4
+                """;
+            var pattern = "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
+                .Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
+            cmd.Add(_scope.TenantId).Add(pattern).Add(text).Add(limit);
+            return await cmd.ReadListAsync(Map, cancellationToken).ConfigureAwait(false);
+        }
+
         /// <summary>Records a login now.</summary>
         public async Task<User> RecordLoginAsync(Guid id, CancellationToken cancellationToken = default)
         {

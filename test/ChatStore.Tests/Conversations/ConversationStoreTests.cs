@@ -346,11 +346,14 @@ public sealed class ConversationStoreTests
     {
         var (client, scope, tenant) = await TestStore.NewTenantAsync();
         var user = await TestStore.NewUserAsync(scope);
-        await Owner.ExecuteAsync("""
-            INSERT INTO conversations (id, tenant_id, user_id, last_activity_at, deleted_at)
-            SELECT gen_random_uuid(), $1, $2, now() - i * interval '1 minute', CASE WHEN i % 10 = 0 THEN now() END
-              FROM generate_series(1, 3000) i
-            """, tenant.Id, user.Id);
+        // Another user's conversations too: the tenant-wide index would have to skip them.
+        var other = await TestStore.NewUserAsync(scope);
+        foreach (var owner in new[] { user.Id, other.Id })
+            await Owner.ExecuteAsync("""
+                INSERT INTO conversations (id, tenant_id, user_id, last_activity_at, deleted_at)
+                SELECT gen_random_uuid(), $1, $2, now() - i * interval '1 minute', CASE WHEN i % 10 = 0 THEN now() END
+                  FROM generate_series(1, 3000) i
+                """, tenant.Id, owner);
         await Owner.ExecuteAsync("ANALYZE conversations");
 
         var first = await PlanAsync(client, tenant.Id, user.Id, ConversationStore.ListSql, cursor: null);

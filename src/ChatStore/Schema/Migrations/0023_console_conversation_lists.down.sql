@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS {schema}.conversations_tenant_recent_idx;
