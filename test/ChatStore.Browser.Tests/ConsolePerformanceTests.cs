@@ -13,11 +13,11 @@ using Xunit.Abstractions;
 namespace ChatStore.Browser.Tests;
 
 /// <summary>
-/// The console's endpoints answer within 200 ms of server time for a large tenant: 10,000 conversations over
-/// 100 users, their messages loaded through the library's bulk import (binary COPY). The run in CI loads
-/// 100,000 messages; CHATSTORE_CONSOLE_PERF_MESSAGES=1000000 measures the full 1,000,000 (docs/console.md).
-/// Each page is requested from a real HTTP client over the loopback; the figure is the median of 7 requests
-/// after one warm-up, and the slowest of them is bounded too.
+/// A measurement, not a CI test (speed is measured, never asserted on a shared machine's clock in the suite):
+/// with CHATSTORE_CONSOLE_PERF_MESSAGES set (1000000 for the figure in docs/console.md) it loads a tenant with
+/// 10,000 conversations over 100 users and that many messages through the library's bulk import (binary COPY),
+/// requests each console page from a real HTTP client over the loopback (median of 7 after one warm-up) and
+/// reports the figures against the 200 ms target. Without the variable it is skipped.
 /// </summary>
 [Collection(ConsoleCollection.Name)]
 public sealed class ConsolePerformanceTests(ConsoleFixture fixture, ITestOutputHelper output)
@@ -27,10 +27,10 @@ public sealed class ConsolePerformanceTests(ConsoleFixture fixture, ITestOutputH
         ["lisbon", "walking", "invoice", "refund", "python", "garden", "recipe", "tomato", "budget", "flight", "hotel", "museum",
          "printer", "router", "password", "deadline", "project", "meeting", "vacation", "weather", "coffee", "bicycle", "concert", "ticket"];
 
-    [Fact]
+    [MeasurementFact]
     public async Task Console_pages_answer_within_200_ms_for_a_tenant_with_10000_conversations()
     {
-        var messages = int.Parse(Environment.GetEnvironmentVariable("CHATSTORE_CONSOLE_PERF_MESSAGES") ?? "100000", CultureInfo.InvariantCulture);
+        var messages = int.Parse(Environment.GetEnvironmentVariable(MeasurementFactAttribute.Variable)!, CultureInfo.InvariantCulture);
         // Loading a million messages takes statements longer than the default command timeout.
         await using var client = ChatStoreClient.Create(new ChatStoreSettings
         {
@@ -124,5 +124,17 @@ public sealed class ConsolePerformanceTests(ConsoleFixture fixture, ITestOutputH
         await using var conn = await fixture.Client.DataSource.OpenConnectionAsync();
         await using var cmd = new Npgsql.NpgsqlCommand("ANALYZE", conn);
         await cmd.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>A measurement that runs only when <see cref="Variable"/> is set.</summary>
+public sealed class MeasurementFactAttribute : FactAttribute
+{
+    public const string Variable = "CHATSTORE_CONSOLE_PERF_MESSAGES";
+
+    public MeasurementFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
+            Skip = $"A measurement: set {Variable} (1000000 for the documented figure) to run it.";
     }
 }
