@@ -333,10 +333,12 @@ public sealed partial class Migrator
         if (AppRole is not null && !await RoleExistsAsync(conn, cancellationToken).ConfigureAwait(false))
         {
             // Roles are cluster-wide: another database's migrator may create it at the same moment.
+            // LOGIN: on Citus the coordinator connects to the workers as the role a statement runs as.
+            // With no password it still cannot log in through password authentication.
             var role = Sql.QuoteIdentifier(AppRole);
             await ExecuteAsync(conn, $"""
                 DO $$ BEGIN
-                    CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                    CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
                 END $$
                 """, cancellationToken).ConfigureAwait(false);
