@@ -146,6 +146,8 @@ internal static class DbCommands
             AnsiConsole.MarkupLineInterpolated($"Distributing schema [bold]{client.Schema}[/] over {before.Workers} worker(s)…");
             var run = await client.Migrator.DistributeAsync(new Progress<DistributeStep>(step =>
                 AnsiConsole.MarkupLine(Markup.Escape($"  {(step.Reference ? "reference  " : "distributed")} {step.Table} ({step.Elapsed.TotalMilliseconds:F0} ms)"))), ct);
+            foreach (var change in run.Changes)
+                AnsiConsole.MarkupLine(Markup.Escape($"  set         {change}"));
             AnsiConsole.MarkupLine(run.AlreadyDistributed
                 ? "[green]Already distributed:[/] every table is placed; nothing changed."
                 : $"[green]Distributed:[/] {run.Steps.Count} table(s) placed.");

@@ -33,11 +33,13 @@ public sealed record DistributionStatus(string? CitusVersion, int Workers, int R
 /// <summary>One table made a reference or distributed table by <see cref="Migrator.DistributeAsync"/>.</summary>
 public sealed record DistributeStep(string Table, bool Reference, TimeSpan Elapsed);
 
-/// <summary>What <see cref="Migrator.DistributeAsync"/> did; no steps means the schema was already distributed.</summary>
-public sealed record DistributeRun(IReadOnlyList<DistributeStep> Steps)
+/// <summary>What <see cref="Migrator.DistributeAsync"/> did.</summary>
+/// <param name="Steps">The tables placed, in order.</param>
+/// <param name="Changes">Other changes made for Citus (the application role's LOGIN, the database's settings), described.</param>
+public sealed record DistributeRun(IReadOnlyList<DistributeStep> Steps, IReadOnlyList<string> Changes)
 {
-    /// <summary>Nothing was left to distribute.</summary>
-    public bool AlreadyDistributed => Steps.Count == 0;
+    /// <summary>Nothing was left to do.</summary>
+    public bool AlreadyDistributed => Steps.Count == 0 && Changes.Count == 0;
 }
 
 public sealed partial class Migrator
@@ -178,7 +180,11 @@ public sealed partial class Migrator
             throw new ChatStoreConfigurationException(
                 "This Citus node is not the coordinator (or the coordinator is not registered: run SELECT citus_set_coordinator_host('host', port) on it). Run distribute against the coordinator.");
         var plan = await ReadDistributionPlanAsync(conn, cancellationToken).ConfigureAwait(false);
-        await EnsureAppRoleCanLogInAsync(conn, cancellationToken).ConfigureAwait(false);
+        var changes = new List<string>();
+        if (await EnsureAppRoleCanLogInAsync(conn, cancellationToken).ConfigureAwait(false))
+            changes.Add($"the application role {AppRole} can log in (Citus connects to the workers as it)");
+        if (await EnsureSetCommandsPropagateAsync(conn, cancellationToken).ConfigureAwait(false))
+            changes.Add("citus.propagate_set_commands = 'local' for this database (the tenant scope reaches the workers; connections made before keep the old value)");
 
         // Citus's kind of each table: 'h' distributed, 'r' reference; Citus-local tables count as not placed.
         var placement = new Dictionary<string, (char Kind, int Colocation)>(StringComparer.Ordinal);
@@ -208,7 +214,7 @@ public sealed partial class Migrator
                 "Put them in one with SELECT update_distributed_table_colocation(table, colocate_with => 'first table'), then run distribute again.");
         var pending = plan.ReferenceTables.Concat(plan.DistributedTables).Where(t => !placement.ContainsKey(t)).ToHashSet(StringComparer.Ordinal);
         if (pending.Count == 0)
-            return new DistributeRun([]);
+            return new DistributeRun([], changes);
 
         var steps = new List<DistributeStep>();
         await using (var tx = await conn.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -217,6 +223,9 @@ public sealed partial class Migrator
             // a key from a local table to a new reference table would turn the whole key graph into
             // Citus-local tables, which Citus then will not distribute. One transaction: all or nothing.
             await ExecuteAsync(conn, "SET LOCAL citus.multi_shard_modify_mode TO 'sequential'", cancellationToken).ConfigureAwait(false);
+            // ChatStore's triggers touch only the row they fire for (updated_at), which is safe on a shard; Citus
+            // refuses every trigger unless told so.
+            await ExecuteAsync(conn, "SET LOCAL citus.enable_unsafe_triggers TO on", cancellationToken).ConfigureAwait(false);
             var keys = await ForeignKeysTouchingAsync(conn, pending, cancellationToken).ConfigureAwait(false);
             foreach (var (table, name, _) in keys)
                 await ExecuteAsync(conn, $"ALTER TABLE {QuotedSchema}.{Sql.QuoteIdentifier(table)} DROP CONSTRAINT {Sql.QuoteIdentifier(name)}", cancellationToken).ConfigureAwait(false);
@@ -254,7 +263,7 @@ public sealed partial class Migrator
             await truncate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await EnsureLeakproofTextMatchOnWorkersAsync(conn, cancellationToken).ConfigureAwait(false);
-        return new DistributeRun(steps);
+        return new DistributeRun(steps, changes);
     }
 
     /// <summary>Foreign keys of the schema's tables from or to any of <paramref name="tables"/>: table, name, definition.</summary>
@@ -295,7 +304,8 @@ public sealed partial class Migrator
         {
             throw new ChatStoreException(
                 $"Citus refused to make {Schema}.{table} {(colocateWith is null ? "a reference table" : $"a table distributed by {DistributionColumn}")}: {e.MessageText}" +
-                (e.Hint is { Length: > 0 } hint ? $" ({hint})" : "") +
+                // Citus's reason is in the detail (or Npgsql's note on how to see it, when the connection string hides details).
+                (e.Detail is { Length: > 0 } detail ? $" ({detail.TrimEnd('.')})" : "") +
                 ". Nothing was changed; fix the table in a migration and run distribute again.", e);
         }
         var step = new DistributeStep(table, colocateWith is null, sw.Elapsed);
@@ -309,17 +319,18 @@ public sealed partial class Migrator
     /// Citus runs a statement's shard queries on the workers as the role that ran it, so the application
     /// role must be able to log in there. It stays NOSUPERUSER NOBYPASSRLS and owns nothing.
     /// </summary>
-    async Task EnsureAppRoleCanLogInAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    async Task<bool> EnsureAppRoleCanLogInAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
     {
         if (AppRole is null)
-            return;
+            return false;
         await using var cmd = new NpgsqlCommand("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", conn);
         cmd.Parameters.Add(new() { Value = AppRole });
         if (await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not false)
-            return;
+            return false;
         try
         {
             await ExecuteAsync(conn, $"ALTER ROLE {Sql.QuoteIdentifier(AppRole)} LOGIN", cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -327,6 +338,34 @@ public sealed partial class Migrator
                 $"The application role {AppRole} cannot log in, and Citus connects to the workers as it; this connection may not change that ({e.MessageText}). " +
                 $"Run ALTER ROLE {Sql.QuoteIdentifier(AppRole)} LOGIN as a superuser on the coordinator, then run distribute again.", e);
         }
+    }
+
+    /// <summary>
+    /// Citus sends a transaction's <c>SET LOCAL</c> commands on to the workers only with
+    /// <c>citus.propagate_set_commands = 'local'</c>; without it the shards never see the tenant, and row-level
+    /// security there hides every row and refuses every write. Set for the database, once.
+    /// </summary>
+    static async Task<bool> EnsureSetCommandsPropagateAsync(NpgsqlConnection conn, CancellationToken cancellationToken)
+    {
+        const string isSet = """
+            SELECT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+                            WHERE d.datname = current_database() AND s.setrole = 0
+                              AND 'citus.propagate_set_commands=local' = ANY (s.setconfig))
+            """;
+        if (await ScalarAsync<bool>(conn, isSet, cancellationToken).ConfigureAwait(false))
+            return false;
+        var database = await ScalarAsync<string>(conn, "SELECT current_database()::text", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(conn, $"ALTER DATABASE {Sql.QuoteIdentifier(database)} SET citus.propagate_set_commands = 'local'", cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new ChatStoreConfigurationException(
+                $"The tenant scope reaches the workers only with citus.propagate_set_commands = 'local', and this connection may not set it for database {database} ({e.MessageText}). " +
+                $"Run ALTER DATABASE {Sql.QuoteIdentifier(database)} SET citus.propagate_set_commands = 'local' as its owner or a superuser, then run distribute again.", e);
+        }
+        return true;
     }
 
     /// <summary>The coordinator's LEAKPROOF mark on the text-match operator (see <c>EnsureLeakproofTextMatchAsync</c>) does not reach the workers, where the shards' indexes are.</summary>

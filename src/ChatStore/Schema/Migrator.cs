@@ -277,6 +277,12 @@ public sealed partial class Migrator
 
         public async ValueTask DisposeAsync()
         {
+            if (Connection.State != System.Data.ConnectionState.Open)
+            {
+                // A broken connection holds no lock once it closes.
+                await Connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
             try
             {
                 await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1, hashtext($2))", Connection);
