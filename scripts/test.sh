@@ -30,6 +30,7 @@ export CHATSTORE_PG_BIN="$bin"
 status=0
 scripts/test-browser-setup.sh
 dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
+[ "$status" -eq 0 ] && { scripts/test-pgbouncer.sh "$@" || status=$?; }  # the HTTP tests again, through PgBouncer (transaction pooling)
 # The benchmark harness as a smoke test (a full run only, not a filtered one): on a small dataset the
 # three implementations must return the same results for the same inputs. No timings are asserted.
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then

@@ -76,7 +76,10 @@ public sealed partial class ChatStoreClient
         cs.ApplicationName ??= "chatstore";
         // Every setting ChatStore makes is transaction-local, so the per-return DISCARD ALL is not needed.
         cs.NoResetOnClose = true;
-        if (cs.MaxAutoPrepare == 0)
+        // Prepared statements are ChatStore's default; a connection string that names Max Auto Prepare
+        // (max_auto_prepare in a URL) decides instead: 0 behind PgBouncer in transaction mode, whose
+        // server connections change between transactions and do not have the statements prepared.
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = cs.ConnectionString }.ContainsKey("Max Auto Prepare"))
         {
             cs.MaxAutoPrepare = 128;
             cs.AutoPrepareMinUsages = 2;

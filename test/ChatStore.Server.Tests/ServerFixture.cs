@@ -33,9 +33,13 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         var url = Environment.GetEnvironmentVariable("CHATSTORE_TEST_DATABASE_URL")
             ?? throw new InvalidOperationException("CHATSTORE_TEST_DATABASE_URL is not set: run the tests through scripts/test.sh.");
         var server = DatabaseUrl.ToConnectionString(url);
-        var name = $"http_{Guid.NewGuid():N}";
-        await using (var conn = new NpgsqlConnection(server))
+        // CHATSTORE_TEST_USE_DATABASE=1: run in the URL's own database as it is (a Citus coordinator's, distributed
+        // beforehand), since a database made here would have no Citus in it.
+        var useExisting = Environment.GetEnvironmentVariable("CHATSTORE_TEST_USE_DATABASE") == "1";
+        var name = useExisting ? new NpgsqlConnectionStringBuilder(server).Database! : $"http_{Guid.NewGuid():N}";
+        if (!useExisting)
         {
+            await using var conn = new NpgsqlConnection(server);
             await conn.OpenAsync();
             await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
             await cmd.ExecuteNonQueryAsync();

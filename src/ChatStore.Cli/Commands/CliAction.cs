@@ -9,6 +9,9 @@ internal static class CliAction
     /// <summary>Exit code for a check that found problems.</summary>
     public const int Failed = ExitCodes.Failed;
 
+    /// <summary>Exit code of <c>db distribute</c> on plain PostgreSQL: there is no Citus to distribute over.</summary>
+    public const int NotCitus = ExitCodes.Configuration;
+
     public static void Set(Command command, Func<ParseResult, ChatStoreClient, CancellationToken, Task<int>> action) =>
         command.SetAction((parse, cancellationToken) => RunAsync(parse, async settings =>
         {

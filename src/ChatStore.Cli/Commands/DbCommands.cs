@@ -15,6 +15,7 @@ internal static class DbCommands
         db.Subcommands.Add(Rollback());
         db.Subcommands.Add(Status());
         db.Subcommands.Add(Verify());
+        db.Subcommands.Add(Distribute());
         db.Subcommands.Add(Reset());
         db.Subcommands.Add(Script());
         return db;
@@ -99,6 +100,7 @@ internal static class DbCommands
                     e.AppliedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "", e.ExecutionMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
             }
             AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(Describe(await client.Migrator.DistributionStatusAsync(ct)));
             return status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing) ? CliAction.Failed : 0;
         });
         return command;
@@ -120,6 +122,44 @@ internal static class DbCommands
                 AnsiConsole.MarkupLineInterpolated($"  - {d}");
             AnsiConsole.MarkupLine("Fix the database by hand or restore the migration files; `chatstore db status` shows edited migrations.");
             return CliAction.Failed;
+        });
+        return command;
+    }
+
+    static string Describe(DistributionStatus d) => d switch
+    {
+        { Citus: false } => "Citus: not installed (plain PostgreSQL, one node).",
+        { Distributed: true } => Markup.Escape(
+            $"Citus {d.CitusVersion}: distributed: {d.DistributedTables} tables by tenant_id in {d.ColocationGroups} colocation group(s), {d.Shards} shards on {d.Workers} worker(s); {d.ReferenceTables} reference tables."),
+        { DistributedTables: 0, ReferenceTables: 0 } => Markup.Escape(
+            $"Citus {d.CitusVersion}: not distributed ({d.LocalTables} local tables, {d.Workers} worker(s)). Run `chatstore db distribute`."),
+        _ => "[yellow]" + Markup.Escape(
+            $"Citus {d.CitusVersion}: partly distributed: {d.DistributedTables} distributed, {d.ReferenceTables} reference, {d.LocalTables} still local. Run `chatstore db distribute` to finish.") + "[/]",
+    };
+
+    static Command Distribute()
+    {
+        var command = new Command("distribute",
+            $"On a Citus coordinator: make tenants, embedding_spaces and the migrations table reference tables and distribute every tenant table by tenant_id in one colocation group. Safe to run again. Exit {CliAction.NotCitus} on plain PostgreSQL.");
+        CliAction.Set(command, async (parse, client, ct) =>
+        {
+            var before = await client.Migrator.DistributionStatusAsync(ct);
+            if (!before.Citus)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Refusing:[/] this database is plain PostgreSQL (the citus extension is not installed), so schema {client.Schema} stays on this one node; nothing was changed.");
+                AnsiConsole.MarkupLine("Run `chatstore db distribute` against the coordinator of a Citus cluster (docs/scaling.md); one PostgreSQL server needs no distribution.");
+                return CliAction.NotCitus;
+            }
+            AnsiConsole.MarkupLineInterpolated($"Distributing schema [bold]{client.Schema}[/] over {before.Workers} worker(s)…");
+            var run = await client.Migrator.DistributeAsync(new Progress<DistributeStep>(step =>
+                AnsiConsole.MarkupLine(Markup.Escape($"  {(step.Reference ? "reference  " : "distributed")} {step.Table} ({step.Elapsed.TotalMilliseconds:F0} ms)"))), ct);
+            foreach (var change in run.Changes)
+                AnsiConsole.MarkupLine(Markup.Escape($"  set         {change}"));
+            AnsiConsole.MarkupLine(run.AlreadyDistributed
+                ? "[green]Already distributed:[/] every table is placed; nothing changed."
+                : $"[green]Distributed:[/] {run.Steps.Count} table(s) placed.");
+            AnsiConsole.MarkupLine(Describe(await client.Migrator.DistributionStatusAsync(ct)));
+            return 0;
         });
         return command;
     }

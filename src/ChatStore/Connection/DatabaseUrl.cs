@@ -19,7 +19,7 @@ public static partial class DatabaseUrl
     public const string MaskedPassword = "****";
 
     const int DefaultPort = 5432;
-    const string SupportedParameters = "sslmode, application_name, connect_timeout, target_session_attrs, options";
+    const string SupportedParameters = "sslmode, application_name, connect_timeout, target_session_attrs, options, max_auto_prepare";
 
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -50,7 +50,9 @@ public static partial class DatabaseUrl
     /// brackets (<c>[::1]:5433</c>); the port defaults to 5432; without a database Npgsql uses its default
     /// (the user name). Query parameters: <c>sslmode</c> (disable, allow, prefer, require, verify-ca,
     /// verify-full), <c>application_name</c>, <c>connect_timeout</c> (seconds), <c>target_session_attrs</c>
-    /// (needs more than one host unless it is <c>any</c>) and <c>options</c>. A key=value string is
+    /// (needs more than one host unless it is <c>any</c>), <c>options</c> and <c>max_auto_prepare</c> (how many
+    /// statements Npgsql prepares automatically per connection; <c>0</c> turns that off, which a pooler in
+    /// transaction mode such as PgBouncer 1.18 needs; ChatStore's default is 128). A key=value string is
     /// checked against Npgsql's keywords and returned in Npgsql's normalised form.
     /// </remarks>
     /// <param name="value">The URL or connection string.</param>
@@ -288,6 +290,11 @@ public static partial class DatabaseUrl
                     break;
                 case "options":
                     builder.Options = value;
+                    break;
+                case "max_auto_prepare":
+                    if (value.Length is 0 or > 5 || !value.All(char.IsAsciiDigit))
+                        throw UrlError(source, url, $"query parameter max_auto_prepare: \"{value}\" must be a whole number; 0 turns automatic preparation off (needed behind PgBouncer in transaction mode).");
+                    builder.MaxAutoPrepare = int.Parse(value, CultureInfo.InvariantCulture);
                     break;
                 default:
                     unknown.Add(name);

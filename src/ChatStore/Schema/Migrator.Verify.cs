@@ -150,7 +150,9 @@ public sealed partial class Migrator
             t AS (
                 SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relkind
                   FROM pg_class c, s
-                 WHERE c.relnamespace = s.oid AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname <> 'chatstore_migrations')
+                 WHERE c.relnamespace = s.oid AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname <> 'chatstore_migrations'
+                   -- An extension's own tables and views (pg_stat_statements created in this schema, say) are not ChatStore's.
+                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
             SELECT 'table:' || t.relname,
                    format('kind=%s rls=%s forced=%s', t.relkind, t.relrowsecurity, t.relforcerowsecurity)
               FROM t

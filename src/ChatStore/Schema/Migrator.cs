@@ -280,6 +280,12 @@ public sealed partial class Migrator
 
         public async ValueTask DisposeAsync()
         {
+            if (Connection.State != System.Data.ConnectionState.Open)
+            {
+                // A broken connection holds no lock once it closes.
+                await Connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
             try
             {
                 await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock($1, hashtext($2))", Connection);
@@ -336,10 +342,12 @@ public sealed partial class Migrator
         if (AppRole is not null && !await RoleExistsAsync(conn, cancellationToken).ConfigureAwait(false))
         {
             // Roles are cluster-wide: another database's migrator may create it at the same moment.
+            // LOGIN: on Citus the coordinator connects to the workers as the role a statement runs as.
+            // With no password it still cannot log in through password authentication.
             var role = Sql.QuoteIdentifier(AppRole);
             await ExecuteAsync(conn, $"""
                 DO $$ BEGIN
-                    CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                    CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
                 END $$
                 """, cancellationToken).ConfigureAwait(false);
