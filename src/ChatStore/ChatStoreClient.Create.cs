@@ -62,7 +62,7 @@ public sealed partial class ChatStoreClient
             }
             builder.UseLoggerFactory(loggerFactory);
             var dataSource = builder.Build();
-            return new ChatStoreClient(dataSource, settings.Schema, settings.AppRole, limits, loggerFactory, embedded);
+            return new ChatStoreClient(dataSource, settings.Schema, settings.AppRole, limits, loggerFactory, embedded, settings.TimeProvider);
         }
         catch
         {

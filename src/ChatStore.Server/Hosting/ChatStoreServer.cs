@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -77,6 +78,9 @@ public static class ChatStoreServer
             o.AddOperationTransformer<OpenApiOperations>();
         });
         builder.Services.AddHealthChecks();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IdempotencyKeyPurge>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeyPurge>());
 
         var app = builder.Build();
         app.UseExceptionHandler();

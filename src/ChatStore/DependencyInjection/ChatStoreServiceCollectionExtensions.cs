@@ -18,14 +18,21 @@ public sealed class ChatStoreOptions
 /// <summary>Registers ChatStore in a service collection.</summary>
 public static class ChatStoreServiceCollectionExtensions
 {
-    /// <summary>Registers a singleton <see cref="ChatStoreClient"/>, created on first use and disposed with the container.</summary>
+    /// <summary>
+    /// Registers a singleton <see cref="ChatStoreClient"/>, created on first use and disposed with the container. Its clock is
+    /// the settings' <see cref="ChatStoreSettings.TimeProvider"/>, else the container's <see cref="TimeProvider"/> if it has one.
+    /// </summary>
     public static IServiceCollection AddChatStore(this IServiceCollection services, Action<ChatStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = new ChatStoreOptions();
         configure?.Invoke(options);
-        services.TryAddSingleton(sp => ChatStoreClient.Create(
-            options.Settings ?? ChatStoreSettings.Load(), options.Limits, sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp =>
+        {
+            var settings = options.Settings ?? ChatStoreSettings.Load();
+            return ChatStoreClient.Create(settings with { TimeProvider = settings.TimeProvider ?? sp.GetService<TimeProvider>() },
+                options.Limits, sp.GetService<ILoggerFactory>());
+        });
         return services;
     }
 }

@@ -32,12 +32,15 @@ internal sealed class TenantCommand : IAsyncDisposable
     readonly NpgsqlConnection _connection;
     readonly NpgsqlBatch _batch;
     readonly NpgsqlBatchCommand _statement;
+    readonly AmbientTransaction? _ambient;
+    bool _rolledBack;
 
-    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement)
+    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, AmbientTransaction? ambient = null)
     {
         _connection = connection;
         _batch = batch;
         _statement = statement;
+        _ambient = ambient;
     }
 
     /// <summary>
@@ -48,6 +51,14 @@ internal sealed class TenantCommand : IAsyncDisposable
     internal static async ValueTask<TenantCommand> CreateAsync(StoreContext store, Guid? tenantId, string sql, CancellationToken cancellationToken,
         bool operatorMode = false, string? scopeSql = null)
     {
+        if (AmbientTransaction.Find(store, tenantId, operatorMode) is { } ambient)
+        {
+            // Inside an open transaction of this tenant (see AmbientTransaction): its connection, after a savepoint.
+            var joinedScope = new NpgsqlBatchCommand(scopeSql ?? Scope(operatorMode));
+            AddScope(joinedScope.Parameters, store, tenantId);
+            var joined = new NpgsqlBatchCommand(store.Sql(sql));
+            return new TenantCommand(ambient.Connection, ambient.Batch(joinedScope, joined), joined, ambient);
+        }
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var batch = new NpgsqlBatch(connection);
         var scope = new NpgsqlBatchCommand(scopeSql ?? Scope(operatorMode));
@@ -60,6 +71,14 @@ internal sealed class TenantCommand : IAsyncDisposable
 
     /// <summary>The scope statement's parameters ($1 role and $2 tenant are set).</summary>
     public NpgsqlParameterCollection ScopeParameters => _batch.BatchCommands[0].Parameters;
+
+    // In an ambient transaction a failed statement is rolled back to its savepoint, so the transaction goes on.
+    async Task RollBackStatementAsync()
+    {
+        if (_ambient is null || _rolledBack) return;
+        _rolledBack = true;
+        await _ambient.RollbackStatementAsync().ConfigureAwait(false);
+    }
 
     /// <summary>The statement's positional parameters ($1, $2, …).</summary>
     public NpgsqlParameterCollection Parameters => _statement.Parameters;
@@ -86,39 +105,76 @@ internal sealed class TenantCommand : IAsyncDisposable
     /// <summary>Runs the batch and returns a reader positioned on the statement's result.</summary>
     public async Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken cancellationToken)
     {
-        var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        return reader;
+        NpgsqlDataReader? reader = null;
+        try
+        {
+            reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // On to the statement's result; a joined batch's savepoint has none, so the reader passes it.
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            return reader;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            if (reader is not null) await reader.DisposeAsync().ConfigureAwait(false);
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Runs the batch; returns the rows the statement affected.</summary>
     public async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
-        await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
         return _statement.RecordsAffected;
     }
 
     /// <summary>Runs the batch; maps the first row of the statement's result, or returns default when there is none.</summary>
     public async Task<T?> ReadSingleAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
-        await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? map(reader) : default;
+        try
+        {
+            await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? map(reader) : default;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Runs the batch; maps every row of the statement's result.</summary>
     public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
-        await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            list.Add(map(reader));
-        return list;
+        try
+        {
+            await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<T>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(map(reader));
+            return list;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _batch.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        // A joined command borrows the ambient transaction's connection.
+        if (_ambient is null)
+            await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }
 
@@ -129,12 +185,16 @@ internal sealed class TenantCommand : IAsyncDisposable
 internal sealed class TenantTransaction : IAsyncDisposable
 {
     readonly StoreContext _store;
+    // Set when this transaction is a savepoint inside an ambient transaction (see AmbientTransaction).
+    readonly string? _savepoint;
+    bool _released;
 
-    TenantTransaction(StoreContext store, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    TenantTransaction(StoreContext store, NpgsqlConnection connection, NpgsqlTransaction transaction, string? savepoint = null)
     {
         _store = store;
         Connection = connection;
         Transaction = transaction;
+        _savepoint = savepoint;
     }
 
     public NpgsqlConnection Connection { get; }
@@ -144,6 +204,8 @@ internal sealed class TenantTransaction : IAsyncDisposable
     internal static async ValueTask<TenantTransaction> BeginAsync(StoreContext store, Guid? tenantId, CancellationToken cancellationToken,
         bool operatorMode = false)
     {
+        if (AmbientTransaction.Find(store, tenantId, operatorMode) is { } ambient)
+            return new TenantTransaction(store, ambient.Connection, ambient.Transaction, await ambient.SavepointAsync(cancellationToken).ConfigureAwait(false));
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -165,10 +227,27 @@ internal sealed class TenantTransaction : IAsyncDisposable
     /// <summary>A command in this transaction; add positional parameters with Add.</summary>
     public NpgsqlCommand Command(string sql) => new(_store.Sql(sql), Connection, Transaction);
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+    /// <summary>Commits; inside an ambient transaction, keeps the work for the ambient transaction's commit.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (_savepoint is null)
+        {
+            await Transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Transaction.ReleaseAsync(_savepoint, cancellationToken).ConfigureAwait(false);
+        _released = true;
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (_savepoint is not null)
+        {
+            // Nested: undo this part only, and leave the ambient transaction and its connection open.
+            if (!_released && Connection.State == System.Data.ConnectionState.Open)
+                await Transaction.RollbackAsync(_savepoint, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
         await Transaction.DisposeAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
     }
