@@ -34,6 +34,7 @@ dotnet test ChatStore.sln -c Release --nologo "$@" || status=$?
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
   CHATSTORE_BENCH_DATABASE_URL="$CHATSTORE_TEST_DATABASE_URL" scripts/bench.sh --smoke || status=$?
 fi
+[ "$status" -eq 0 ] && [ "$#" -eq 0 ] && { scripts/test-faults.sh || status=$?; }
 if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status); the server log's tail:" >&2
   tail -n 30 "$tmp/server.log" >&2 || true

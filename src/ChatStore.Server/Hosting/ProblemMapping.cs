@@ -23,6 +23,8 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             BadHttpRequestException { StatusCode: 413 } => Problem(413, "Request too large", "The request body is larger than this service accepts."),
             BadHttpRequestException b => Problem(400, "Bad request", BadRequestDetail(b)),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
+            _ when IsDatabaseUnavailable(exception) => Problem(503, "Database unavailable",
+                "The database did not answer (it may be restarting). Nothing was stored unless a retry with the same Idempotency-Key says so; retry after a few seconds."),
             OperationCanceledException or TimeoutException => Problem(503, "Timed out", "The request took longer than this service allows; try again or narrow it."),
             _ => Problem(500, "Internal error", "Something failed inside ChatStore. It has been logged."),
         };
@@ -31,8 +33,21 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
         if (problem.Status == 500)
             LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
         context.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status == 503)
+            context.Response.Headers.RetryAfter = "2";
         return await problems.TryWriteAsync(new() { HttpContext = context, ProblemDetails = problem, Exception = exception }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The database is down, restarting or unreachable: a refused or broken connection, an operator or crash
+    /// shutdown (57P01-57P03), a connection limit (53300). Not a statement's own error.
+    /// </summary>
+    internal static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        Npgsql.PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" or "53300" || p.SqlState.StartsWith("08", StringComparison.Ordinal),
+        Npgsql.NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException,
+        _ => false,
+    };
 
     static string BadRequestDetail(BadHttpRequestException e)
     {

@@ -96,10 +96,9 @@ public sealed class IdempotencyStoreTests
         Assert.Equal(1L, await MessagesAsync(tenant));
     }
 
-    [Fact]
-    public async Task A_second_request_with_the_key_while_the_first_runs_is_in_progress_and_replays_once_it_committed()
+    // A first request with key "k" that has written and waits, its transaction open, until release is set.
+    static async Task<(Task<IdempotencyResult> First, TaskCompletionSource Release)> HoldKeyAsync(TenantScope scope, Guid conversation)
     {
-        var (scope, tenant, conversation) = await ConversationAsync();
         var wrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var first = Task.Run(() => scope.Idempotency.RunAsync("k", Hash, async ct =>
@@ -110,6 +109,14 @@ public sealed class IdempotencyStoreTests
             return response;
         }));
         await wrote.Task;
+        return (first, release);
+    }
+
+    [Fact]
+    public async Task A_second_request_with_the_key_while_the_first_runs_is_in_progress_and_replays_once_it_committed()
+    {
+        var (scope, tenant, conversation) = await ConversationAsync();
+        var (first, release) = await HoldKeyAsync(scope, conversation);
         var options = new IdempotencyOptions { ClaimWait = TimeSpan.FromMilliseconds(100) };
         var during = await scope.Idempotency.RunAsync("k", Hash, Append(scope, conversation, "second"), options);
         Assert.Equal(IdempotencyOutcome.InProgress, during.Outcome);
@@ -126,16 +133,7 @@ public sealed class IdempotencyStoreTests
     public async Task A_waiting_request_gets_the_replay_when_the_first_commits_within_the_wait()
     {
         var (scope, tenant, conversation) = await ConversationAsync();
-        var wrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = Task.Run(() => scope.Idempotency.RunAsync("k", Hash, async ct =>
-        {
-            var response = await Append(scope, conversation, "first")(ct);
-            wrote.SetResult();
-            await release.Task;
-            return response;
-        }));
-        await wrote.Task;
+        var (first, release) = await HoldKeyAsync(scope, conversation);
         var second = Task.Run(() => scope.Idempotency.RunAsync("k", Hash, Append(scope, conversation, "second"),
             new IdempotencyOptions { ClaimWait = TimeSpan.FromMinutes(1) }));
         // The second waits on the first's key (a lock wait, visible in pg_locks) until the first commits.
