@@ -20,6 +20,7 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             ChatStoreNotFoundException n => Problem(404, "Not found", n.Message),
             ChatStoreConflictException c => Problem(409, "Conflict", c.Message),
             ChatStoreConfigurationException => Problem(503, "Service unavailable", "ChatStore is not configured correctly; see the server log."),
+            RequestBodyTooLargeException t => Problem(413, "Request too large", t.Message),
             BadHttpRequestException { StatusCode: 413 } => Problem(413, "Request too large", "The request body is larger than this service accepts."),
             BadHttpRequestException b => Problem(400, "Bad request", BadRequestDetail(b)),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => null,
