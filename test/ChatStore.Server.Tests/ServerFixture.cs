@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace ChatStore.Server.Tests;
@@ -21,6 +22,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     public string ConnectionString { get; private set; } = "";
 
     public int RateLimitPerSecond { get; init; } = 100_000;
+
+    /// <summary>The clock the server's client decides expiries by; null is the system clock.</summary>
+    protected virtual TimeProvider? Clock => null;
 
     public async Task InitializeAsync()
     {
@@ -50,7 +54,7 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<ChatStoreClient>();
-            services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString }));
+            services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString, TimeProvider = Clock }));
         });
     }
 
@@ -121,6 +125,14 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(text).RootElement.Clone();
     }
+}
+
+/// <summary>The server with a fake clock that tests move forward instead of waiting (share-link expiry, say).</summary>
+public sealed class FakeClockServerFixture : ServerFixture
+{
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override TimeProvider? Clock => Time;
 }
 
 /// <summary>A tenant, its API key, and users A and B with a session each.</summary>
