@@ -55,6 +55,11 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         {
             services.RemoveAll<ChatStoreClient>();
             services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString, TimeProvider = Clock }));
+            if (Clock is not null)
+            {
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton(Clock);
+            }
         });
     }
 
