@@ -38,6 +38,7 @@ if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then
 fi
 if [ "$status" -eq 0 ] && [ "$#" -eq 0 ]; then scripts/test-contract.sh || status=$?; fi
 [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && { scripts/test-packages.sh || status=$?; }
+[ "$status" -eq 0 ] && [ "$#" -eq 0 ] && { scripts/test-faults.sh || status=$?; }
 if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status); the server log's tail:" >&2
   tail -n 30 "$tmp/server.log" >&2 || true

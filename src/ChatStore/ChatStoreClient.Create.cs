@@ -52,7 +52,7 @@ public sealed partial class ChatStoreClient
                 connectionString = await EnsureEmbeddedDatabaseAsync(embedded.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
             var dataSource = BuildDataSource(connectionString, settings, loggerFactory);
-            return new ChatStoreClient(dataSource, settings.Schema, settings.AppRole, limits, loggerFactory, embedded);
+            return new ChatStoreClient(dataSource, settings.Schema, settings.AppRole, limits, loggerFactory, embedded, settings.TimeProvider);
         }
         catch
         {

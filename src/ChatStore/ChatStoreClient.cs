@@ -20,18 +20,18 @@ public sealed partial class ChatStoreClient : IAsyncDisposable
 
     /// <summary>Creates a client over an existing data source (connections as the schema owner or a member of the application role).</summary>
     public ChatStoreClient(NpgsqlDataSource dataSource, string schema = "public", string? appRole = "chatstore_app",
-        ChatStoreLimits? limits = null, ILoggerFactory? loggerFactory = null)
-        : this(dataSource, schema, appRole, limits, loggerFactory, null)
+        ChatStoreLimits? limits = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+        : this(dataSource, schema, appRole, limits, loggerFactory, null, timeProvider)
     {
     }
 
     internal ChatStoreClient(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits? limits,
-        ILoggerFactory? loggerFactory, IAsyncDisposable? owned, bool ownsDataSource = true)
+        ILoggerFactory? loggerFactory, IAsyncDisposable? owned, TimeProvider? timeProvider, bool ownsDataSource = true)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         Sql.QuoteIdentifier(schema);
         var factory = loggerFactory ?? NullLoggerFactory.Instance;
-        Context = new StoreContext(dataSource, schema, appRole, limits ?? new ChatStoreLimits(), factory);
+        Context = new StoreContext(dataSource, schema, appRole, limits ?? new ChatStoreLimits(), factory, timeProvider);
         Migrator = new Migrator(dataSource, schema, appRole, logger: factory.CreateLogger<Migrator>());
         Tenants = new TenantStore(Context);
         _owned = owned;
@@ -39,6 +39,9 @@ public sealed partial class ChatStoreClient : IAsyncDisposable
     }
 
     internal StoreContext Context { get; }
+
+    /// <summary>The clock this client decides expiries by (<see cref="Connection.ChatStoreSettings.TimeProvider"/>).</summary>
+    public TimeProvider TimeProvider => Context.Time;
 
     /// <summary>The data source every operation uses.</summary>
     public NpgsqlDataSource DataSource => Context.DataSource;

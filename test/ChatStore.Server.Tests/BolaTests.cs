@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.DependencyInjection;
 using static ChatStore.Server.Tests.ServerFixture;
 
 namespace ChatStore.Server.Tests;
@@ -62,6 +66,15 @@ public abstract class BolaChecks(ServerFixture server)
         var cacheKey = $"k/{Guid.NewGuid():N}";
         await ReadAsync(await one.Key.PutAsJsonAsync($"/v1/cache/{cacheKey}", new { value = new { s = secret }, userId = userA }));
 
+        var emailA = (await ReadAsync(await a.GetAsync($"/v1/users/{userA}"))).GetProperty("email").GetString()!;
+        var externalId = $"ext-{Guid.NewGuid():N}";
+        var userC = Id(await ReadAsync(await one.Key.PostAsJsonAsync("/v1/users", new { email = $"x{Guid.NewGuid():N}@example.com", externalId })));
+        var tokenA = a.DefaultRequestHeaders.Authorization!.Parameter!;
+        var space = $"bola-{Guid.NewGuid():N}"[..30];
+        using (var op = server.As(OperatorKey))
+            await ReadAsync(await op.PostAsJsonAsync("/v1/embedding-spaces", new { name = space, model = "m", dimensions = 3 }));
+        await ReadAsync(await one.Key.PutAsJsonAsync($"/v1/embeddings/{space}/message/{m1}", new { vector = new[] { 1f, 0f, 0f } }));
+
         var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("O"));
         var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("O"));
         var routes = new List<Route>
@@ -97,7 +110,19 @@ public abstract class BolaChecks(ServerFixture server)
             new("GET", $"/v1/usage/totals?userId={userA}&from={from}&to={to}&groupBy=model"),
             new("GET", $"/v1/sessions?userId={userA}"),
             new("GET", $"/v1/cache/{cacheKey}", KeyOnly: true),
+            new("GET", $"/v1/users/by-email/{Uri.EscapeDataString(emailA)}", KeyOnly: true),
+            new("GET", $"/v1/users/by-external-id/{externalId}", KeyOnly: true),
+            new("GET", $"/v1/embeddings/{space}/message/{m1}", KeyOnly: true),
+            new("GET", $"/v1/users/{userA}/export"),
+            new("POST", "/v1/sessions/validate", new { token = tokenA }, KeyOnly: true),
+            new("POST", "/v1/search/full-text", new { text = "x", userId = userA }),
+            new("POST", "/v1/search/full-text", new { text = "x", conversationId = conversation }),
+            new("POST", "/v1/search/vector", new { space, vector = new[] { 1f, 0f, 0f }, userId = userA }),
+            new("POST", "/v1/search/hybrid", new { space, text = "x", vector = new[] { 1f, 0f, 0f }, userId = userA }),
             // Writes that keep the resource.
+            new("PUT", $"/v1/cache/{cacheKey}-2", new { value = 1, userId = userA }, KeyOnly: true),
+            new("PUT", $"/v1/embeddings/{space}/message/{m1}", new { vector = new[] { 0f, 1f, 0f } }, KeyOnly: true),
+            new("POST", $"/v1/users/{userA}/logins", KeyOnly: true),
             new("POST", "/v1/conversations", new { userId = userA, title = "x" }),
             new("POST", "/v1/subjects", new { userId = userA, kind = "dog", name = "x" }),
             new("POST", "/v1/memories", new { userId = userA, content = "another memory" }),
@@ -146,6 +171,7 @@ public abstract class BolaChecks(ServerFixture server)
             new("PATCH", $"/v1/memories/{memory}", new { importance = 0.9 }),
             new("POST", "/v1/sessions/revoke-all", new { userId = userA, keepCurrent = true }),
             // Deletes.
+            new("DELETE", $"/v1/embeddings/{space}/message/{m1}", KeyOnly: true),
             new("DELETE", $"/v1/messages/{m1}/feedback/{userA}"),
             new("DELETE", $"/v1/messages/{m1}"),
             new("DELETE", $"/v1/memories/{memory}"),
@@ -158,7 +184,11 @@ public abstract class BolaChecks(ServerFixture server)
             new("DELETE", $"/v1/conversations/{conversation}"),
             new("DELETE", $"/v1/conversations/{conversation}?permanent=true"),
             new("DELETE", $"/v1/sessions/{one.SessionAId}"),
+            new("POST", $"/v1/users/{userA}/erase", KeyOnly: true),
+            new("DELETE", $"/v1/users/{userC}", KeyOnly: true),
         };
+
+        AssertEveryRouteHasACase(routes);
 
         // A's ids that a route does not name must not come back either (say, the conversation of a message).
         Guid[] ids = [userA, one.SessionAId, subject, conversation, m1, m2, m3, share, memory, d1, d2, r1, r2];
@@ -227,4 +257,59 @@ public abstract class BolaChecks(ServerFixture server)
     }
 
     static Guid Id(JsonElement e) => e.GetProperty("id").GetGuid();
+
+    /// <summary>
+    /// Routes of the application that take no id of a tenant's object, so no foreign id can be aimed at them,
+    /// with the reason. Every other route must have a case above: a new route fails this test until it has one.
+    /// </summary>
+    static readonly Dictionary<string, string> NoForeignId = new()
+    {
+        ["POST /v1/tenants/"] = "operator route: tenant keys and sessions get 403",
+        ["GET /v1/tenants/"] = "operator route",
+        ["GET /v1/tenants/{tenantId:guid}"] = "operator route",
+        ["PATCH /v1/tenants/{tenantId:guid}"] = "operator route",
+        ["DELETE /v1/tenants/{tenantId:guid}"] = "operator route",
+        ["POST /v1/tenants/{tenantId:guid}/api-keys"] = "operator route",
+        ["GET /v1/tenants/{tenantId:guid}/api-keys"] = "operator route",
+        ["DELETE /v1/tenants/{tenantId:guid}/api-keys/{keyId:guid}"] = "operator route",
+        ["POST /v1/embedding-spaces/"] = "operator route; spaces are shared by every tenant",
+        ["GET /v1/embedding-spaces/"] = "spaces are shared by every tenant",
+        ["GET /v1/embedding-spaces/{space}"] = "spaces are shared by every tenant",
+        ["DELETE /v1/embedding-spaces/{space}"] = "operator route",
+        ["POST /v1/users/"] = "creates a user in the caller's tenant; names no other object",
+        ["GET /v1/users/"] = "lists the caller's tenant",
+        ["GET /v1/sessions/me"] = "the caller's own session",
+        ["GET /v1/shared/{token}"] = "anonymous: the share token is the capability (ConversationShareTests)",
+        ["POST /v1/reminders/claim-due"] = "claims the caller's tenant's due reminders; names no object",
+        ["POST /v1/users/import"] = "imports rows into the caller's tenant as new rows (ExportApiTests)",
+        ["POST /v1/retention/purge"] = "purges the caller's tenant; names no object",
+    };
+
+    void AssertEveryRouteHasACase(List<Route> routes)
+    {
+        var endpoints = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => (Method: m, Pattern: e.RoutePattern)))
+            .Where(e => e.Pattern.RawText?.StartsWith("/v1", StringComparison.Ordinal) == true)
+            .ToList();
+        Assert.NotEmpty(endpoints);
+        var missing = endpoints
+            .Select(e => (Name: $"{e.Method} {e.Pattern.RawText}", e.Method, Regex: Matcher(e.Pattern)))
+            .Where(e => !NoForeignId.ContainsKey(e.Name) && !routes.Any(r => r.Method == e.Method && e.Regex.IsMatch(r.Url.Split('?')[0])))
+            .Select(e => e.Name)
+            .ToList();
+        Assert.True(missing.Count == 0, "Routes with no foreign-id case (add one above, or to NoForeignId with the reason):\n" + string.Join("\n", missing));
+    }
+
+    // The route pattern as a regular expression over a path: literals as they are, a parameter as one segment, a catch-all as the rest.
+    static Regex Matcher(RoutePattern pattern)
+    {
+        var parts = pattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
+        {
+            RoutePatternLiteralPart literal => Regex.Escape(literal.Content),
+            RoutePatternParameterPart { IsCatchAll: true } => ".+",
+            RoutePatternParameterPart => "[^/]+",
+            _ => Regex.Escape(part.ToString() ?? ""),
+        })));
+        return new Regex("^/" + string.Join("/", parts) + "/?$", RegexOptions.CultureInvariant);
+    }
 }

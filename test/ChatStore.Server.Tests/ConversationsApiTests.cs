@@ -138,22 +138,4 @@ public sealed class SharesApiTests(ServerFixture server)
         await ProblemAsync(await anonymous.GetAsync("/v1/shared/cs_share_nonsense"), 404);
         await ProblemAsync(await anonymous.GetAsync($"/v1/shared/{token[..^2]}xx"), 404);
     }
-
-    [Fact]
-    public async Task An_expired_link_and_a_deleted_conversations_link_are_404()
-    {
-        var world = await server.NewWorldAsync();
-        var conversation = (await ReadAsync(await world.Key.PostAsJsonAsync("/v1/conversations", new { userId = world.UserA, title = "x" }))).GetProperty("id").GetGuid();
-        await ProblemAsync(await world.Key.PostAsJsonAsync($"/v1/conversations/{conversation}/shares", new { expiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) }), 400);
-        var expiring = (await ReadAsync(await world.Key.PostAsJsonAsync($"/v1/conversations/{conversation}/shares",
-            new { expiresAt = DateTimeOffset.UtcNow.AddSeconds(1.5) }))).GetProperty("token").GetString();
-        var lasting = (await ReadAsync(await world.Key.PostAsJsonAsync($"/v1/conversations/{conversation}/shares", new { }))).GetProperty("token").GetString();
-        using var anonymous = server.As(null);
-        await ReadAsync(await anonymous.GetAsync($"/v1/shared/{expiring}"));
-        await Task.Delay(2000);
-        await ProblemAsync(await anonymous.GetAsync($"/v1/shared/{expiring}"), 404);
-        await ReadAsync(await anonymous.GetAsync($"/v1/shared/{lasting}"));
-        await world.Key.DeleteAsync($"/v1/conversations/{conversation}");
-        await ProblemAsync(await anonymous.GetAsync($"/v1/shared/{lasting}"), 404);
-    }
 }

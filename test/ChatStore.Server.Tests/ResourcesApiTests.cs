@@ -36,20 +36,37 @@ public sealed class ResourcesApiTests(ServerFixture server)
         Assert.Equal(1, next.GetProperty("items").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, next.GetProperty("nextCursor").ValueKind);
 
-        // Tokens are never stored for idempotent replay: the key is ignored and a retry is another session.
+        // A retry with the same key gets the same token back; the stored row holds neither the key nor the token in clear.
+        var key = $"session-{Guid.NewGuid()}";
         var tokens = new List<string>();
         for (var i = 0; i < 2; i++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/sessions") { Content = JsonContent.Create(new { userId = world.UserB }) };
-            request.Headers.Add("Idempotency-Key", $"session-{world.TenantId}");
-            tokens.Add((await ReadAsync(await world.Key.SendAsync(request))).GetProperty("token").GetString()!);
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await world.Key.SendAsync(request);
+            Assert.Equal(i == 1, response.Headers.Contains("Idempotent-Replayed"));
+            tokens.Add((await ReadAsync(response)).GetProperty("token").GetString()!);
         }
-        Assert.NotEqual(tokens[0], tokens[1]);
+        Assert.Equal(tokens[0], tokens[1]);
+        using (var replayed = server.As(tokens[1]))
+            await ReadAsync(await replayed.GetAsync("/v1/sessions/me"));
         await using (var db = new Npgsql.NpgsqlConnection(server.ConnectionString))
         {
             await db.OpenAsync();
-            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM idempotency_keys WHERE key = $1", db) { Parameters = { new() { Value = $"session-{world.TenantId}" } } };
-            Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
+            await using var rows = new Npgsql.NpgsqlCommand("SELECT key, response_body FROM idempotency_keys WHERE tenant_id = $1", db) { Parameters = { new() { Value = world.TenantId } } };
+            await using var reader = await rows.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.DoesNotContain(key, reader.GetString(0), StringComparison.Ordinal);
+            var stored = System.Text.Encoding.Latin1.GetString(reader.GetFieldValue<byte[]>(1));
+            Assert.DoesNotContain(tokens[0], stored, StringComparison.Ordinal);
+            Assert.DoesNotContain("cs_sess_", stored, StringComparison.Ordinal);
+            Assert.False(await reader.ReadAsync());
+        }
+        // A short key could be guessed, and it is what the stored token is encrypted under: 400.
+        using (var shortKey = new HttpRequestMessage(HttpMethod.Post, "/v1/sessions") { Content = JsonContent.Create(new { userId = world.UserB }) })
+        {
+            shortKey.Headers.Add("Idempotency-Key", "short");
+            await ProblemAsync(await world.Key.SendAsync(shortKey), 400);
         }
 
         // Sign out other devices: the world's session A goes, this one stays.
@@ -60,7 +77,7 @@ public sealed class ResourcesApiTests(ServerFixture server)
         await ProblemAsync(await session.GetAsync("/v1/conversations"), 401);
         // The tenant key signs a user out everywhere.
         await ReadAsync(await world.SessionB.GetAsync("/v1/conversations"));
-        Assert.Equal(3, (await ReadAsync(await world.Key.PostAsJsonAsync("/v1/sessions/revoke-all", new { userId = world.UserB }))).GetProperty("revoked").GetInt32());
+        Assert.Equal(2, (await ReadAsync(await world.Key.PostAsJsonAsync("/v1/sessions/revoke-all", new { userId = world.UserB }))).GetProperty("revoked").GetInt32());
         await ProblemAsync(await world.SessionB.GetAsync("/v1/conversations"), 401);
     }
 

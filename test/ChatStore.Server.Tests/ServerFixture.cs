@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace ChatStore.Server.Tests;
@@ -27,6 +28,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>SQL run as the owner once the database is migrated (to make <see cref="AppRole"/>).</summary>
     public string? SetupSql { get; init; }
+
+    /// <summary>The clock the server's client decides expiries by; null is the system clock.</summary>
+    protected virtual TimeProvider? Clock => null;
 
     public async Task InitializeAsync()
     {
@@ -72,7 +76,13 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
             {
                 // A fixture acting as another application role (one with BYPASSRLS, say) gets a client of its own.
                 services.RemoveAll<ChatStoreClient>();
-                services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString, AppRole = AppRole }));
+                services.AddSingleton(_ => ChatStoreClient.Create(new ChatStoreSettings { ConnectionString = ConnectionString, AppRole = AppRole, TimeProvider = Clock }));
+            }
+            if (Clock is not null)
+            {
+                // AddChatStore takes the container's clock when the settings name none.
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton(Clock);
             }
         });
     }
@@ -145,6 +155,14 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(text).RootElement.Clone();
     }
+}
+
+/// <summary>The server with a fake clock that tests move forward instead of waiting (share-link expiry, say).</summary>
+public sealed class FakeClockServerFixture : ServerFixture
+{
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override TimeProvider? Clock => Time;
 }
 
 /// <summary>A tenant, its API key, and users A and B with a session each.</summary>

@@ -126,7 +126,7 @@ internal static class ApiMetadata
     /// <summary>Routes that need a tenant API key: a session caller gets 403.</summary>
     public static RouteHandlerBuilder TenantKeyOnly(this RouteHandlerBuilder route) => route.RequireTenantKey();
 
-    /// <summary>Routes whose response holds a secret: never stored for idempotent replay (see <see cref="SecretResponse"/>).</summary>
+    /// <summary>Routes whose response holds a secret: kept for idempotent replay only encrypted (see <see cref="SecretResponse"/>).</summary>
     public static RouteHandlerBuilder ReturnsSecret(this RouteHandlerBuilder route) => route.WithMetadata(SecretResponse.Instance);
 
     /// <summary>Routes with an id in the path: unknown, another tenant's or another user's → 404.</summary>

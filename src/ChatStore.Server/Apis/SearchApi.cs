@@ -32,12 +32,15 @@ public static class SearchApi
         var api = v1.MapGroup("/search").WithTags("Search").RequireTenant().TenantProblems();
 
         api.MapPost("/full-text", async (FullTextRequest body, Caller caller, CancellationToken ct) =>
-                TypedResults.Ok(await caller.Scope.Search.FullTextAsync(new SearchQuery
+            {
+                var user = await FiltersAsync(caller, body.UserId, body.ConversationId, ct);
+                return TypedResults.Ok(await caller.Scope.Search.FullTextAsync(new SearchQuery
                 {
-                    Text = RequiredText(body.Text), UserId = UserFilter(caller, body.UserId), ConversationId = body.ConversationId,
+                    Text = RequiredText(body.Text), UserId = user, ConversationId = body.ConversationId,
                     From = body.From, To = body.To, Kinds = body.Kinds, Roles = body.Roles, Statuses = body.Statuses,
                     Limit = body.Limit ?? 20, Cursor = body.Cursor,
-                }, ct)))
+                }, ct));
+            })
             .NotFound()
             .WithName("SearchFullText").WithSummary("Ranked full-text search with highlighted snippets, keyset-paginated")
             .WithDescription(UserRule);
@@ -45,10 +48,11 @@ public static class SearchApi
         api.MapPost("/vector", async (VectorRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
+                var user = await FiltersAsync(caller, body.UserId, body.ConversationId, ct);
                 return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.VectorAsync(new VectorSearchQuery
                 {
                     Space = space, Text = body.Text, Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
-                    K = body.K ?? 10, Mode = body.Mode ?? VectorSearchMode.Auto, UserId = UserFilter(caller, body.UserId),
+                    K = body.K ?? 10, Mode = body.Mode ?? VectorSearchMode.Auto, UserId = user,
                     ConversationId = body.ConversationId, From = body.From, To = body.To, Kinds = body.Kinds,
                 }, ct)));
             })
@@ -59,11 +63,12 @@ public static class SearchApi
         api.MapPost("/hybrid", async (HybridRequest body, Caller caller, CancellationToken ct) =>
             {
                 var space = await SpaceAsync(caller, body.Space, ct);
+                var user = await FiltersAsync(caller, body.UserId, body.ConversationId, ct);
                 return TypedResults.Ok(Slice.Whole(await caller.Scope.Search.HybridAsync(new HybridSearchQuery
                 {
                     Space = space, Text = RequiredText(body.Text), Vector = body.Vector, Generator = EmbeddingGenerators.ForSpace(space),
                     Limit = body.Limit ?? 10, Candidates = body.Candidates ?? 50, RrfK = body.RrfK ?? 60,
-                    UserId = UserFilter(caller, body.UserId), ConversationId = body.ConversationId, From = body.From, To = body.To, Kinds = body.Kinds,
+                    UserId = user, ConversationId = body.ConversationId, From = body.From, To = body.To, Kinds = body.Kinds,
                 }, ct)));
             })
             .NotFound()
@@ -75,8 +80,20 @@ public static class SearchApi
     static string RequiredText(string? text) =>
         text ?? throw new ChatStoreValidationException("text", "required", "is the text to search for (websearch syntax: \"a phrase\", -excluded, or).");
 
-    static Guid? UserFilter(Caller caller, Guid? requested) =>
-        caller.IsUser ? caller.ActAs(requested) : requested;
+    /// <summary>
+    /// The user filter (a session's own user, whatever it names), after checking that a named user and conversation
+    /// are the caller's to search: another tenant's or another user's id is 404, as on every other route, not an empty result.
+    /// </summary>
+    static async Task<Guid?> FiltersAsync(Caller caller, Guid? userId, Guid? conversationId, CancellationToken ct)
+    {
+        var user = caller.IsUser ? caller.ActAs(userId) : userId;
+        if (!caller.IsUser && user is Guid named)
+            await caller.Scope.Users.GetAsync(named, ct);
+        if (conversationId is Guid id && (await caller.Scope.Conversations.GetAsync(id, cancellationToken: ct)).UserId is var owner
+            && (caller.IsUser || user is not null) && owner != user)
+            throw new ChatStoreNotFoundException("conversation", id);
+        return user;
+    }
 
     static Task<EmbeddingSpace> SpaceAsync(Caller caller, string? name, CancellationToken ct) =>
         caller.Scope.Embeddings.GetSpaceAsync(name ?? throw new ChatStoreValidationException("space", "required", "names the embedding space to search."), ct);

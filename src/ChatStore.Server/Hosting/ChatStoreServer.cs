@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -98,6 +99,9 @@ public static class ChatStoreServer
             o.AddSchemaTransformer<OpenApiSchemas>();
         });
         builder.Services.AddHealthChecks().AddChatStore();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IdempotencyKeyPurge>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeyPurge>());
         return builder;
     }
 

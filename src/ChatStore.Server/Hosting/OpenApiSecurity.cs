@@ -84,18 +84,20 @@ internal sealed class OpenApiOperations : IOpenApiOperationTransformer
             operation.Security = [];
         if (string.Equals(context.Description.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
             && context.Description.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true
-            && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any()
-            && !metadata.OfType<SecretResponse>().Any())
+            && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
         {
+            var secret = metadata.OfType<SecretResponse>().Any();
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = IdempotencyMiddleware.Header,
                 In = ParameterLocation.Header,
                 Required = false,
-                Description = "Makes the request safe to retry: a retry with the same key and body gets the original response " +
-                              "(Idempotent-Replayed: true); the same key with another body is 422; while the first request runs, 409.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
+                Description = "Makes the request safe to retry: the key commits with the write, so a retry with the same key and body " +
+                              "gets the original response (Idempotent-Replayed: true) or runs the request once; the same key with another body " +
+                              "is 422; while the first request runs, 409 with Retry-After. Keys are remembered for 24 hours." +
+                              (secret ? " This route returns a secret, kept for replay only encrypted under the key: use at least 16 characters (a UUID)." : ""),
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = secret ? 16 : 1, MaxLength = 200 },
             });
         }
         return Task.CompletedTask;

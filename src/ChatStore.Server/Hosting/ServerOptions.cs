@@ -20,4 +20,13 @@ public sealed class ServerOptions
 
     /// <summary>How long a verified API key or session is trusted without asking the database again (default 5 s).</summary>
     public TimeSpan CredentialCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered (default 24 h); older keys are purged in the background.</summary>
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a request waits for another one that holds the same <c>Idempotency-Key</c> before it answers 409 (default 2 s).</summary>
+    public TimeSpan IdempotencyClaimWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often expired idempotency keys are purged (default 5 min).</summary>
+    public TimeSpan IdempotencyPurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

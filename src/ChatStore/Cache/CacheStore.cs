@@ -24,7 +24,7 @@ namespace ChatStore.Cache
 
         /// <summary>
         /// Sets <paramref name="key"/> to <paramref name="value"/>, replacing any entry. It expires after
-        /// <paramref name="timeToLive"/> (from the database's clock) or at <paramref name="expiresAt"/>
+        /// <paramref name="timeToLive"/> (from the client's <see cref="TimeProvider"/>) or at <paramref name="expiresAt"/>
         /// (give at most one; neither means never). With <paramref name="userId"/> the entry belongs to
         /// that user of the tenant.
         /// </summary>
@@ -43,18 +43,21 @@ namespace ChatStore.Cache
                 ? Validate.Range(at, "expiresAt", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch + MaxTimeToLive).ToUniversalTime()
                 : (DateTimeOffset?)null;
             if (userId is Guid u) Validate.Id(u, "userId");
+            var now = _scope.Context.Time.GetUtcNow();
+            if (timeToLive is TimeSpan life)
+                expires = now + life;
 
+            // Times come from the client's clock ($4 expiry, $5 now), so expiry follows its TimeProvider.
             const string sql = $$"""
                 INSERT INTO {schema}.cache_entries AS c (tenant_id, key, user_id, value, expires_at, created_at)
-                SELECT {tenant}, $1, $2::uuid, $3, coalesce($4::timestamptz, t.now + $5::interval), t.now
-                  FROM (SELECT now() AS now) t
+                SELECT {tenant}, $1, $2::uuid, $3, $4::timestamptz, $5
                  WHERE $2::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users u WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL)
                 ON CONFLICT (tenant_id, key) DO UPDATE SET
                        user_id = EXCLUDED.user_id, value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(key).Add(userId).Add(json, NpgsqlDbType.Jsonb).Add(expires).Add(timeToLive);
+            cmd.Add(key).Add(userId).Add(json, NpgsqlDbType.Jsonb).Add(expires).Add(now);
             try
             {
                 return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false) ?? throw new ChatStoreNotFoundException("user", userId!);
@@ -80,10 +83,10 @@ namespace ChatStore.Cache
             const string sql = $$"""
                 SELECT {{Columns}} FROM {schema}.cache_entries c
                  WHERE c.tenant_id = {tenant} AND c.key = $1
-                   AND (c.expires_at IS NULL OR c.expires_at > now())
+                   AND (c.expires_at IS NULL OR c.expires_at > $2)
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(key);
+            cmd.Add(key).Add(_scope.Context.Time.GetUtcNow());
             return await cmd.ReadSingleAsync(Map, cancellationToken).ConfigureAwait(false);
         }
 
@@ -116,12 +119,12 @@ namespace ChatStore.Cache
                  WHERE tenant_id = {tenant}
                    AND key = ANY (ARRAY(
                        SELECT key FROM {schema}.cache_entries
-                        WHERE tenant_id = {tenant} AND expires_at <= now()
+                        WHERE tenant_id = {tenant} AND expires_at <= $2
                         ORDER BY expires_at LIMIT $1
                           FOR UPDATE SKIP LOCKED))
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(limit);
+            cmd.Add(limit).Add(_scope.Context.Time.GetUtcNow());
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

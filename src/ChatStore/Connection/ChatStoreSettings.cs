@@ -63,6 +63,13 @@ public sealed record ChatStoreSettings
     /// <summary>The default <see cref="EmbeddedDataDirectory"/>, relative to the current directory.</summary>
     public const string DefaultEmbeddedDataDirectory = ".chatstore/pg";
 
+    /// <summary>
+    /// The clock for the times ChatStore decides (share-link and cache expiry, idempotency key lifetime, how long
+    /// search remembers a filtered set's size); <see langword="null"/> is the system clock. Tests pass a fake one.
+    /// Not read from the environment or the config file.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; init; }
+
     const string PoolSizeRule = "must be a whole number, 1 or more";
     const string TimeoutRule = "must be a whole number of seconds, 0 (wait forever) or more";
     const string DirectoryRule = "must not be empty";

@@ -20,7 +20,7 @@ public sealed partial class ConversationStore
         CancellationToken cancellationToken = default)
     {
         using var op = Telemetry.Start("conversations.create_share");
-        if (expiresAt is DateTimeOffset expires && expires <= DateTimeOffset.UtcNow)
+        if (expiresAt is DateTimeOffset expires && expires <= _scope.Context.Time.GetUtcNow())
             throw new ChatStoreValidationException("expiresAt", "future", "must be in the future.");
         if (upToSeq is long seq) Validate.NotNegative(seq, "upToSeq");
         if (createdBy is Guid by) Owned(by, "createdBy");
@@ -119,11 +119,12 @@ public sealed partial class ConversationStore
                     WHERE m.tenant_id = {tenant} AND m.conversation_id = c.id AND m.seq <= s.up_to_seq AND m.deleted_at IS NULL
                       AND m.status = 'complete' AND m.role IN ('user', 'assistant')
                     ORDER BY m.seq) m ON true
-             WHERE s.tenant_id = {tenant} AND s.token_hash = $1 AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
+             WHERE s.tenant_id = {tenant} AND s.token_hash = $1 AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $2)
              ORDER BY m.seq
             """;
         await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-        cmd.Add(Ids.HashToken(token));
+        // Expiry by the client's clock (its TimeProvider), like the check at creation.
+        cmd.Add(Ids.HashToken(token)).Add(_scope.Context.Time.GetUtcNow());
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             throw ShareNotFound();

@@ -33,7 +33,8 @@ public static class ChatStoreServiceCollectionExtensions
     /// Registers a singleton <see cref="ChatStoreClient"/> over the app's <c>NpgsqlDataSource</c> when the container
     /// has one, else over a data source built from the settings (with no connection string: the embedded cluster).
     /// Nothing here or at resolution waits on I/O: a hosted service starts the embedded cluster before the host serves,
-    /// and <see cref="ChatStoreStartup.GetClientAsync"/> awaits it outside a host.
+    /// and <see cref="ChatStoreStartup.GetClientAsync"/> awaits it outside a host. The client's clock is the settings'
+    /// <see cref="ChatStoreSettings.TimeProvider"/>, else the container's <see cref="TimeProvider"/> if it has one.
     /// </summary>
     /// <returns>A builder to add ChatStore's health check with (<see cref="ChatStoreBuilder.AddHealthChecks"/>).</returns>
     public static ChatStoreBuilder AddChatStore(this IServiceCollection services, Action<ChatStoreOptions>? configure = null)

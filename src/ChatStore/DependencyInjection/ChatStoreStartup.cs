@@ -68,17 +68,25 @@ public sealed class ChatStoreStartup : IAsyncDisposable
         return starting.WaitAsync(cancellationToken);
     }
 
-    ChatStoreSettings Settings => _options.Settings ??= ChatStoreSettings.Load();
+    // The settings, with the container's clock when they name none.
+    ChatStoreSettings Settings
+    {
+        get
+        {
+            var settings = _options.Settings ??= ChatStoreSettings.Load();
+            return settings.TimeProvider is null && _services.GetService<TimeProvider>() is { } clock ? settings with { TimeProvider = clock } : settings;
+        }
+    }
 
     ILoggerFactory LoggerFactory => _services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
 
     ChatStoreClient? CreateWithoutIo()
     {
         if (_options.UseRegisteredDataSource && _services.GetService<NpgsqlDataSource>() is { } registered)
-            return new ChatStoreClient(registered, Settings.Schema, Settings.AppRole, _options.Limits, LoggerFactory, owned: null, ownsDataSource: false);
+            return new ChatStoreClient(registered, Settings.Schema, Settings.AppRole, _options.Limits, LoggerFactory, owned: null, Settings.TimeProvider, ownsDataSource: false);
         if (Settings.ConnectionString is { } connectionString)
             return new ChatStoreClient(ChatStoreClient.BuildDataSource(connectionString, Settings, LoggerFactory), Settings.Schema, Settings.AppRole,
-                _options.Limits, LoggerFactory, owned: null);
+                _options.Limits, LoggerFactory, owned: null, Settings.TimeProvider);
         return null;
     }
 

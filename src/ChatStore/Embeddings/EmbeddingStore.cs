@@ -109,35 +109,46 @@ namespace ChatStore.Embeddings
         }
 
         /// <summary>The vectors stored for <paramref name="owner"/> in <paramref name="space"/>, by chunk, read back as floats.</summary>
+        /// <exception cref="ChatStoreNotFoundException">The owner is not this tenant's, or is deleted.</exception>
         public async Task<IReadOnlyList<StoredEmbedding>> ListAsync(EmbeddingSpace space, EmbeddingOwner owner, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(space);
             using var op = Telemetry.Start("embeddings.list");
             var kind = EmbeddingKinds.Name(owner.Kind);
+            // No row: the owner is not this tenant's. One row of NULLs: the owner has no vectors in the space.
             const string sql = $$"""
-                SELECT {{Columns}}, e.embedding::real[] FROM {schema}.embeddings e
-                 WHERE e.tenant_id = {tenant} AND e.space_id = $1 AND coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) = $2
-                   AND CASE $3 WHEN 'message' THEN e.message_id WHEN 'memory' THEN e.memory_id WHEN 'document' THEN e.document_id
+                WITH o AS ({{OwnerSql}})
+                SELECT {{Columns}}, e.embedding::real[] FROM (SELECT 1 FROM o LIMIT 1) AS owner
+                  LEFT JOIN {schema}.embeddings e
+                    ON e.tenant_id = {tenant} AND e.space_id = $3 AND coalesce(e.message_id, e.memory_id, e.document_id, e.analysis_id, e.subject_id) = $2
+                   AND CASE $1 WHEN 'message' THEN e.message_id WHEN 'memory' THEN e.memory_id WHEN 'document' THEN e.document_id
                        WHEN 'analysis' THEN e.analysis_id ELSE e.subject_id END IS NOT NULL
                  ORDER BY e.chunk_index
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(space.Id).Add(owner.Id).Add(kind);
-            return await cmd.ReadListAsync(r => Map(r, r.GetFieldValue<float[]>(9)), cancellationToken).ConfigureAwait(false);
+            cmd.Add(kind).Add(owner.Id).Add(space.Id);
+            var rows = await cmd.ReadListAsync(r => r.IsDBNull(0) ? null : Map(r, r.GetFieldValue<float[]>(9)), cancellationToken).ConfigureAwait(false);
+            return rows.Count == 0 ? throw new ChatStoreNotFoundException(kind, owner.Id) : [.. rows.OfType<StoredEmbedding>()];
         }
 
         /// <summary>Deletes <paramref name="owner"/>'s vectors in <paramref name="space"/>; returns how many there were.</summary>
+        /// <exception cref="ChatStoreNotFoundException">The owner is not this tenant's, or is deleted.</exception>
         public async Task<int> DeleteAsync(EmbeddingSpace space, EmbeddingOwner owner, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(space);
             using var op = Telemetry.Start("embeddings.delete");
-            EmbeddingKinds.Name(owner.Kind);
-            const string sql = """
-                DELETE FROM {schema}.embeddings WHERE tenant_id = {tenant} AND space_id = $1 AND coalesce(message_id, memory_id, document_id, analysis_id, subject_id) = $2
+            var kind = EmbeddingKinds.Name(owner.Kind);
+            const string sql = $$"""
+                WITH o AS ({{OwnerSql}}),
+                     d AS (DELETE FROM {schema}.embeddings
+                            WHERE tenant_id = {tenant} AND space_id = $3 AND coalesce(message_id, memory_id, document_id, analysis_id, subject_id) = $2 AND EXISTS (SELECT 1 FROM o)
+                           RETURNING 1)
+                SELECT EXISTS (SELECT 1 FROM o), (SELECT count(*) FROM d)::int
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
-            cmd.Add(space.Id).Add(owner.Id);
-            return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            cmd.Add(kind).Add(owner.Id).Add(space.Id);
+            var (found, deleted) = await cmd.ReadSingleAsync(r => (r.GetBoolean(0), r.GetInt32(1)), cancellationToken).ConfigureAwait(false);
+            return found ? deleted : throw new ChatStoreNotFoundException(kind, owner.Id);
         }
 
         /// <summary>Bulk-loads vectors (see the <see cref="IAsyncEnumerable{T}"/> overload).</summary>

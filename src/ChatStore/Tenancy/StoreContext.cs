@@ -7,7 +7,8 @@ using Npgsql;
 namespace ChatStore.Tenancy;
 
 /// <summary>What every feature store needs: the data source, the schema, the role, the limits, a logger.</summary>
-internal sealed partial class StoreContext(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits limits, ILoggerFactory loggerFactory)
+internal sealed partial class StoreContext(NpgsqlDataSource dataSource, string schema, string? appRole, ChatStoreLimits limits, ILoggerFactory loggerFactory,
+    TimeProvider? timeProvider = null)
 {
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
@@ -22,8 +23,11 @@ internal sealed partial class StoreContext(NpgsqlDataSource dataSource, string s
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 
+    /// <summary>The clock for times ChatStore decides in .NET (expiries, cached sizes); <see cref="TimeProvider.System"/> unless the settings give another.</summary>
+    public TimeProvider Time { get; } = timeProvider ?? TimeProvider.System;
+
     /// <summary>The sizes of filtered vector sets that auto-mode search learnt (see <see cref="Search.VectorSetSizes"/>).</summary>
-    public Search.VectorSetSizes VectorSetSizes { get; } = new();
+    public Search.VectorSetSizes VectorSetSizes { get; } = new(timeProvider ?? TimeProvider.System);
 
     /// <summary>Which tenants share search plans (see <see cref="Search.TenantPlanClasses"/>).</summary>
     public Search.TenantPlanClasses PlanClasses { get; } = new(loggerFactory.CreateLogger<Search.TenantPlanClasses>());

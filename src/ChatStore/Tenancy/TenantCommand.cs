@@ -49,26 +49,32 @@ internal sealed class TenantCommand : IAsyncDisposable
     readonly NpgsqlBatch _batch;
     readonly NpgsqlBatchCommand _statement;
     readonly int _selectsBefore;
+    readonly AmbientTransaction? _ambient;
+    bool _rolledBack;
 
-    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, int selectsBefore)
+    TenantCommand(NpgsqlConnection connection, NpgsqlBatch batch, NpgsqlBatchCommand statement, int selectsBefore, AmbientTransaction? ambient = null)
     {
         _connection = connection;
         _batch = batch;
         _statement = statement;
         _selectsBefore = selectsBefore;
+        _ambient = ambient;
     }
 
     /// <summary>
     /// Opens a connection and prepares the batch. <paramref name="settings"/> are more <c>SET LOCAL</c> commands
     /// (or statements whose result is discarded) run after the tenant scope and before the statement, so they
-    /// shape its plan and its execution.
+    /// shape its plan and its execution. Inside an open transaction of the same tenant (see
+    /// <see cref="AmbientTransaction"/>) the batch runs on its connection, without BEGIN and COMMIT, after a savepoint.
     /// </summary>
     internal static async ValueTask<TenantCommand> CreateAsync(StoreContext store, Guid? tenantId, string sql, CancellationToken cancellationToken,
         bool operatorMode = false, IReadOnlyList<NpgsqlBatchCommand>? settings = null)
     {
-        var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Begin));
+        var ambient = AmbientTransaction.Find(store, tenantId, operatorMode);
+        var connection = ambient?.Connection ?? await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var batch = ambient is null ? new NpgsqlBatch(connection) : new NpgsqlBatch(connection, ambient.Transaction);
+        if (ambient is null)
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Begin));
         AddScope(batch, store, tenantId, operatorMode);
         var selects = 0;
         if (settings is not null)
@@ -78,12 +84,23 @@ internal sealed class TenantCommand : IAsyncDisposable
                 if (setting.CommandText.StartsWith("SELECT", StringComparison.Ordinal))
                     selects++;
             }
+        if (ambient is not null)
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(AmbientTransaction.SavepointSql));
         var statement = new NpgsqlBatchCommand(store.Sql(sql));
         if (StoreContext.NamesTenant(sql))
             statement.Parameters.Add(TenantParameter(tenantId));
         batch.BatchCommands.Add(statement);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Commit));
-        return new TenantCommand(connection, batch, statement, selects);
+        if (ambient is null)
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Commit));
+        return new TenantCommand(connection, batch, statement, selects, ambient);
+    }
+
+    // In an ambient transaction a failed statement is rolled back to its savepoint, so the transaction goes on.
+    async Task RollBackStatementAsync()
+    {
+        if (_ambient is null || _rolledBack) return;
+        _rolledBack = true;
+        await _ambient.RollbackStatementAsync().ConfigureAwait(false);
     }
 
     /// <summary>The statement's positional parameters ($1, $2, … as written; the tenant's comes first when it names one).</summary>
@@ -111,42 +128,78 @@ internal sealed class TenantCommand : IAsyncDisposable
     /// <summary>Runs the batch and returns a reader positioned on the statement's result.</summary>
     public async Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken cancellationToken)
     {
-        var reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        // A reader passes over results without columns (BEGIN, SET): it stands on the statement's, unless a
-        // setting is a SELECT, whose result comes first.
-        for (var i = 0; i < _selectsBefore; i++)
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        return reader;
+        NpgsqlDataReader? reader = null;
+        try
+        {
+            reader = await _batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // A reader passes over results without columns (BEGIN, SET, SAVEPOINT): it stands on the statement's,
+            // unless a setting is a SELECT, whose result comes first.
+            for (var i = 0; i < _selectsBefore; i++)
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            return reader;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            if (reader is not null) await reader.DisposeAsync().ConfigureAwait(false);
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Runs the batch; returns the rows the statement affected.</summary>
     public async Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken)
     {
-        await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
         return _statement.RecordsAffected;
     }
 
     /// <summary>Runs the batch; maps the first row of the statement's result, or returns default when there is none.</summary>
     public async Task<T?> ReadSingleAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
-        await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? map(reader) : default;
+        try
+        {
+            await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? map(reader) : default;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Runs the batch; maps every row of the statement's result.</summary>
     public async Task<List<T>> ReadListAsync<T>(Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
     {
-        await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            list.Add(map(reader));
-        return list;
+        try
+        {
+            await using var reader = await ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<T>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                list.Add(map(reader));
+            return list;
+        }
+        catch (PostgresException) when (_ambient is not null)
+        {
+            await RollBackStatementAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _batch.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        // A joined command borrows the ambient transaction's connection.
+        if (_ambient is null)
+            await _connection.DisposeAsync().ConfigureAwait(false);
     }
 }
 
@@ -158,13 +211,17 @@ internal sealed class TenantTransaction : IAsyncDisposable
 {
     readonly StoreContext _store;
     readonly Guid? _tenantId;
+    // Set when this transaction is a savepoint inside an ambient transaction (see AmbientTransaction).
+    readonly string? _savepoint;
+    bool _released;
 
-    TenantTransaction(StoreContext store, Guid? tenantId, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    TenantTransaction(StoreContext store, Guid? tenantId, NpgsqlConnection connection, NpgsqlTransaction transaction, string? savepoint = null)
     {
         _store = store;
         _tenantId = tenantId;
         Connection = connection;
         Transaction = transaction;
+        _savepoint = savepoint;
     }
 
     public NpgsqlConnection Connection { get; }
@@ -174,6 +231,8 @@ internal sealed class TenantTransaction : IAsyncDisposable
     internal static async ValueTask<TenantTransaction> BeginAsync(StoreContext store, Guid? tenantId, CancellationToken cancellationToken,
         bool operatorMode = false)
     {
+        if (AmbientTransaction.Find(store, tenantId, operatorMode) is { } ambient)
+            return new TenantTransaction(store, tenantId, ambient.Connection, ambient.Transaction, await ambient.SavepointAsync(cancellationToken).ConfigureAwait(false));
         var connection = await store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -201,10 +260,27 @@ internal sealed class TenantTransaction : IAsyncDisposable
         return command;
     }
 
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+    /// <summary>Commits; inside an ambient transaction, keeps the work for the ambient transaction's commit.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (_savepoint is null)
+        {
+            await Transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Transaction.ReleaseAsync(_savepoint, cancellationToken).ConfigureAwait(false);
+        _released = true;
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (_savepoint is not null)
+        {
+            // Nested: undo this part only, and leave the ambient transaction and its connection open.
+            if (!_released && Connection.State == System.Data.ConnectionState.Open)
+                await Transaction.RollbackAsync(_savepoint, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
         await Transaction.DisposeAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
     }

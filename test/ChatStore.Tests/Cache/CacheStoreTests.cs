@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ChatStore.Connection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ChatStore.Tests.Cache;
 
@@ -30,16 +32,24 @@ public sealed class CacheStoreTests
     [Fact]
     public async Task An_expired_entry_is_a_miss_and_purge_deletes_only_expired_entries_in_batches()
     {
-        var (_, scope, tenant) = await TestStore.NewTenantAsync();
+        // Expiry follows the client's clock: a fake one here, moved forward instead of waiting.
+        await TestStore.ClientAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var client = await ChatStoreClient.CreateAsync(new ChatStoreSettings { ConnectionString = TestStore.ConnectionString, TimeProvider = time });
+        var (_, _, tenant) = await TestStore.NewTenantAsync();
+        var scope = client.ForTenant(tenant.Id);
         await scope.Cache.SetAsync("short", J("1"), timeToLive: TimeSpan.FromMilliseconds(200));
-        await scope.Cache.SetAsync("past", J("2"), expiresAt: DateTimeOffset.UtcNow.AddMinutes(-1));
+        await scope.Cache.SetAsync("past", J("2"), expiresAt: time.GetUtcNow().AddMinutes(-1));
         for (var i = 0; i < 5; i++)
-            await scope.Cache.SetAsync($"old{i}", J("3"), expiresAt: DateTimeOffset.UtcNow.AddDays(-1 - i));
+            await scope.Cache.SetAsync($"old{i}", J("3"), expiresAt: time.GetUtcNow().AddDays(-1 - i));
         await scope.Cache.SetAsync("live", J("4"), timeToLive: TimeSpan.FromHours(1));
         await scope.Cache.SetAsync("forever", J("5"));
         Assert.Null(await scope.Cache.GetAsync("past"));
         Assert.Null(await scope.Cache.GetEntryAsync("old0"));
-        await Task.Delay(400);
+        Assert.Equal(1, (await scope.Cache.GetAsync("short"))!.Value.GetInt32());
+        time.Advance(TimeSpan.FromMilliseconds(199));
+        Assert.NotNull(await scope.Cache.GetAsync("short"));
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Null(await scope.Cache.GetAsync("short"));
         Assert.Equal(4, (await scope.Cache.GetAsync("live"))!.Value.GetInt32());
 

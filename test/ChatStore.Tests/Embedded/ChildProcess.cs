@@ -33,13 +33,21 @@ sealed class ChildProcess : IAsyncDisposable
 
     public static async Task<ChildProcess> StartAsync(string dataDirectory)
     {
-        var startInfo = new ProcessStartInfo(DotnetHost())
+        // A process inherits ignored signals: started from a shell without job control (a CI runner, `cmd &`), the
+        // tests run with SIGINT ignored, and so would the child, which then never sees the Ctrl+C a test sends it
+        // (it hung until the reply timeout). env resets SIGINT to its default, as a foreground process has it.
+        var startInfo = new ProcessStartInfo(OperatingSystem.IsLinux() ? "/usr/bin/env" : DotnetHost())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (OperatingSystem.IsLinux())
+        {
+            startInfo.ArgumentList.Add("--default-signal=INT");
+            startInfo.ArgumentList.Add(DotnetHost());
+        }
         startInfo.ArgumentList.Add("exec");
         startInfo.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
         startInfo.Environment[Variable] = dataDirectory;
@@ -73,6 +81,14 @@ sealed class ChildProcess : IAsyncDisposable
     /// <summary>Sends a Unix signal (INT, TERM, KILL) and waits for the child to end.</summary>
     public async Task SignalAsync(string signal)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            // An ignored signal would never end the child: say so rather than time out.
+            var ignored = File.ReadLines($"/proc/{_process.Id}/status").Single(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            var mask = Convert.ToUInt64(ignored["SigIgn:".Length..].Trim(), 16);
+            var number = signal switch { "INT" => 2, "TERM" => 15, _ => 0 };
+            Assert.True(number == 0 || (mask & (1UL << (number - 1))) == 0, $"the child ignores SIG{signal} ({ignored})");
+        }
         using (var kill = Process.Start("kill", ["-s", signal, _process.Id.ToString()]))
             await kill.WaitForExitAsync();
         await WaitForExitAsync();

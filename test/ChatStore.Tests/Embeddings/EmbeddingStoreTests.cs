@@ -79,7 +79,10 @@ public sealed class EmbeddingStoreTests
         await b.Embeddings.UpsertAsync(space, EmbeddingOwner.Document(docB), SearchData.Axis(64, 1), chunkIndex: 0, chunkText: "chunk 0");
         await b.Embeddings.UpsertAsync(space, EmbeddingOwner.Document(docB), SearchData.Axis(64, 2), chunkIndex: 1, chunkText: "chunk 1");
         Assert.Equal(["chunk 0", "chunk 1"], (await b.Embeddings.ListAsync(space, EmbeddingOwner.Document(docB))).Select(x => x.ChunkText));
-        Assert.Empty(await a.Embeddings.ListAsync(space, EmbeddingOwner.Document(docB)));
+        // Another tenant's owner is not found, for a read and a delete alike, and its vectors stay.
+        await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => a.Embeddings.ListAsync(space, EmbeddingOwner.Document(docB)));
+        await Assert.ThrowsAsync<ChatStoreNotFoundException>(() => a.Embeddings.DeleteAsync(space, EmbeddingOwner.Document(docB)));
+        Assert.Equal(2, (await b.Embeddings.ListAsync(space, EmbeddingOwner.Document(docB))).Count);
         await SearchData.ExecAsync("DELETE FROM documents WHERE id = $1", docB);
         Assert.Equal(0L, await TestStore.ScalarAsync<long>("SELECT count(*) FROM embeddings WHERE document_id = $1", docB));
     }
