@@ -20,7 +20,7 @@ internal static class CliAction
             }
             catch (ChatStoreException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {DatabaseUrl.Mask(e.Message)}");
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 return Failed;
             }
             catch (Npgsql.NpgsqlException e)

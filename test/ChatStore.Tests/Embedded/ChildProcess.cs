@@ -105,7 +105,7 @@ sealed class ChildProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    static string DotnetHost()
+    internal static string DotnetHost()
     {
         var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli)) return fromCli;
