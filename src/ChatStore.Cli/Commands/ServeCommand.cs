@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using ChatStore.Connection;
 using ChatStore.Server.Hosting;
 using ChatStore.Tenants;
 using Microsoft.AspNetCore.Builder;
@@ -16,18 +17,18 @@ internal static class ServeCommand
     public static Command Build()
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
-        var operatorKey = new Option<string?>("--operator-key") { Description = "The operator key (default: CHATSTORE_SERVER__OPERATORKEY, else a new random key, printed)" };
+        var operatorKey = new Option<string?>("--operator-key") { Description = "The operator key (default: CHATSTORE_SERVER__OPERATORKEY or the file CHATSTORE_SERVER__OPERATORKEY_FILE names, else a new random key, printed)" };
         var demo = new Option<bool>("--demo") { Description = "Create a demo tenant with an API key and print them" };
         var migrate = new Option<bool>("--init") { Description = "Run `db init` before serving (default: true)", DefaultValueFactory = _ => true };
         var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json)") { urls, operatorKey, demo, migrate };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = GlobalOptions.Settings(parse);
-            var key = parse.GetValue(operatorKey)
-                ?? Environment.GetEnvironmentVariable("CHATSTORE_SERVER__OPERATORKEY")
-                ?? "cs_op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             try
             {
+                var settings = GlobalOptions.Settings(parse);
+                var key = parse.GetValue(operatorKey)
+                    ?? SecretVariable.Read(ServerOptions.OperatorKeyVariable)
+                    ?? "cs_op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
                 var app = ChatStoreServer.Build([], settings, builder =>
                 {
                     builder.WebHost.UseUrls(parse.GetValue(urls)!);
@@ -57,7 +58,7 @@ internal static class ServeCommand
             }
             catch (ChatStoreException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {Connection.DatabaseUrl.Mask(e.Message)}");
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 return CliAction.Failed;
             }
         });
