@@ -17,6 +17,7 @@ internal static class DbCommands
         db.Subcommands.Add(Verify());
         db.Subcommands.Add(Reset());
         db.Subcommands.Add(Script());
+        db.Subcommands.Add(DbGrantCommand.Build());
         return db;
     }
 

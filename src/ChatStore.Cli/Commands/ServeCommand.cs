@@ -37,8 +37,16 @@ internal static class ServeCommand
                 var client = app.Services.GetRequiredService<ChatStoreClient>();
                 if (parse.GetValue(migrate))
                 {
-                    var run = await client.Migrator.InitAsync(cancellationToken: cancellationToken);
-                    AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: {(run.AlreadyInitialised ? "up to date" : $"{run.Applied.Count} migration(s) applied")}");
+                    try
+                    {
+                        var run = await client.Migrator.InitAsync(cancellationToken: cancellationToken);
+                        AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: {(run.AlreadyInitialised ? "up to date" : $"{run.Applied.Count} migration(s) applied")}");
+                    }
+                    catch (ChatStorePermissionException)
+                    {
+                        if (!await UpToDateAsync(client, cancellationToken))
+                            throw;
+                    }
                 }
                 await app.StartAsync(cancellationToken);
                 AnsiConsole.MarkupLineInterpolated($"ChatStore is serving on [bold]{string.Join(", ", app.Urls)}[/] (OpenAPI: {app.Urls.First()}/openapi/v1.json)");
@@ -63,5 +71,14 @@ internal static class ServeCommand
             }
         });
         return command;
+    }
+
+    // A least-privilege login (see `db grant`) cannot migrate; it may serve a schema the owner keeps up to date.
+    static async Task<bool> UpToDateAsync(ChatStoreClient client, CancellationToken cancellationToken)
+    {
+        if (!(await client.Migrator.StatusAsync(cancellationToken)).UpToDate)
+            return false;
+        AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: up to date (this login is not its owner, so it does not migrate)");
+        return true;
     }
 }

@@ -19,6 +19,7 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             ChatStoreValidationException v => Problem(400, "Invalid input", v.Message, ("field", v.Field), ("rule", v.Rule)),
             ChatStoreNotFoundException n => Problem(404, "Not found", n.Message),
             ChatStoreConflictException c => Problem(409, "Conflict", c.Message),
+            ChatStorePermissionException p => Problem(403, "Needs the schema owner", p.Message, ("requiredRole", p.RequiredRole ?? "")),
             ChatStoreConfigurationException => Problem(503, "Service unavailable", "ChatStore is not configured correctly; see the server log."),
             BadHttpRequestException { StatusCode: 413 } => Problem(413, "Request too large", "The request body is larger than this service accepts."),
             BadHttpRequestException b => Problem(400, "Bad request", BadRequestDetail(b)),
