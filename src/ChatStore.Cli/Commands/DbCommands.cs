@@ -90,11 +90,18 @@ internal static class DbCommands
     static Command Status()
     {
         var sources = SourceOption();
-        var command = new Command("status", "Show applied and pending migrations, and files changed since they were applied") { sources };
+        var json = CliOutput.JsonOption();
+        var command = new Command("status", "Show applied and pending migrations, and files changed since they were applied") { sources, json };
         CliAction.Set(command, async (parse, client, ct) =>
         {
             var health = await client.HealthCheckAsync(ct);
             var status = await MigratorFor(client, parse.GetValue(sources)).Migrator.StatusAsync(ct);
+            var failed = status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing);
+            if (parse.GetValue(json))
+            {
+                CliOutput.Json(new { health.ServerVersion, health.PgvectorVersion, status.Schema, status.CurrentVersion, status.Pending, status.UpToDate, status.Entries });
+                return failed ? CliAction.Failed : 0;
+            }
             AnsiConsole.MarkupLineInterpolated($"PostgreSQL [bold]{health.ServerVersion}[/], pgvector [bold]{health.PgvectorVersion ?? "not installed"}[/], schema [bold]{status.Schema}[/] at version [bold]{status.CurrentVersion}[/], {status.Pending} pending");
             var table = new Table().AddColumns("Source", "Version", "Name", "State", "Applied at", "ms");
             foreach (var e in status.Entries)
@@ -110,7 +117,7 @@ internal static class DbCommands
                     e.AppliedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "", e.ExecutionMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
             }
             AnsiConsole.Write(table);
-            return status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing) ? CliAction.Failed : 0;
+            return failed ? CliAction.Failed : 0;
         });
         return command;
     }

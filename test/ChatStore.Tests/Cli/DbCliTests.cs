@@ -55,6 +55,9 @@ public sealed class DbCliTests : IAsyncLifetime
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains(status.Lines, l => l.Contains("app", StringComparison.Ordinal) && l.Contains("0003", StringComparison.Ordinal) && l.Contains("applied", StringComparison.Ordinal));
         Assert.True((await Db("verify", "--source", source)).ExitCode == 0);
+        var json = System.Text.Json.JsonDocument.Parse((await Db("status", "--source", source, "--json")).Out).RootElement;
+        Assert.True(json.GetProperty("upToDate").GetBoolean());
+        Assert.Equal(chatstore.Count + 3, json.GetProperty("entries").GetArrayLength());
         // Without the folder the app's applied migrations have no files: status and verify say so.
         var blind = await Db("verify");
         Assert.Equal(1, blind.ExitCode);
