@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using ChatStore.Connection;
 using ChatStore.Server.Hosting;
-using ChatStore.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,17 +16,21 @@ internal static class ServeCommand
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var operatorKey = new Option<string?>("--operator-key") { Description = "The operator key (default: CHATSTORE_SERVER__OPERATORKEY or the file CHATSTORE_SERVER__OPERATORKEY_FILE names, else a new random key, printed)" };
-        var demo = new Option<bool>("--demo") { Description = "Create a demo tenant with an API key and print them" };
+        var demo = new Option<bool>("--demo") { Description = "Print a demo tenant, its API key and the operator key; on the embedded default the same ones every start (kept in the data directory)" };
+        var resetDemo = new Option<bool>("--reset-demo") { Description = "With --demo: replace the kept demo tenant, API key and operator key with new ones" };
         var migrate = new Option<bool>("--init") { Description = "Run `db init` before serving (default: true)", DefaultValueFactory = _ => true };
-        var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json)") { urls, operatorKey, demo, migrate };
+        var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json)") { urls, operatorKey, demo, resetDemo, migrate };
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
                 var settings = GlobalOptions.Settings(parse);
+                var demoFile = parse.GetValue(demo) && settings.ConnectionString is null ? Path.Combine(settings.EmbeddedDataDirectory, DemoCredentials.FileName) : null;
+                var savedDemo = parse.GetValue(resetDemo) ? null : DemoCredentials.Load(demoFile);
                 var key = parse.GetValue(operatorKey)
                     ?? SecretVariable.Read(ServerOptions.OperatorKeyVariable)
-                    ?? "cs_op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+                    ?? savedDemo?.OperatorKey
+                    ?? DemoCredentials.NewOperatorKey();
                 var app = ChatStoreServer.Build([], settings, builder =>
                 {
                     builder.WebHost.UseUrls(parse.GetValue(urls)!);
@@ -53,11 +55,12 @@ internal static class ServeCommand
                 AnsiConsole.MarkupLineInterpolated($"Operator key:   [bold]{key}[/]");
                 if (parse.GetValue(demo))
                 {
-                    var tenant = await client.Tenants.CreateAsync(new NewTenant { Name = $"Demo {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}" }, cancellationToken);
-                    var apiKey = await client.Tenants.CreateApiKeyAsync(tenant.Id, "demo", cancellationToken: cancellationToken);
-                    AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{tenant.Id}[/]");
-                    AnsiConsole.MarkupLineInterpolated($"Tenant API key: [bold]{apiKey.Secret}[/]");
-                    AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {apiKey.Secret}' {app.Urls.First()}/v1/users");
+                    var credentials = await DemoCredentials.EnsureAsync(client, demoFile, savedDemo, key, parse.GetValue(resetDemo), cancellationToken);
+                    AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{credentials.TenantId}[/]");
+                    AnsiConsole.MarkupLineInterpolated($"Tenant API key: [bold]{credentials.TenantApiKey}[/]");
+                    if (demoFile is not null)
+                        AnsiConsole.MarkupLineInterpolated($"(kept in {demoFile}; --reset-demo makes new ones)");
+                    AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {credentials.TenantApiKey}' {app.Urls.First()}/v1/users");
                 }
                 AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
                 await app.WaitForShutdownAsync(cancellationToken);
