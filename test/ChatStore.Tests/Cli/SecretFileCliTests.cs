@@ -45,7 +45,7 @@ public sealed class SecretFileCliTests : IDisposable
             string? line;
             do
                 output.AppendLine(line = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2)));
-            while (line is not null && !line.Contains("Press Ctrl+C", StringComparison.Ordinal));
+            while (line is not null && !line.StartsWith("Press Ctrl+C to stop", StringComparison.Ordinal));
             Assert.Contains("cs_op_from_a_secret_file", output.ToString(), StringComparison.Ordinal);
         }
         finally
