@@ -2,7 +2,9 @@
 # Runs the `chatstore` CLI. With no arguments: ChatStore's main job on the embedded default
 # (a private PostgreSQL cluster under ./.chatstore/pg unless DATABASE_URL is set): initialise the
 # database, print its status, and serve the HTTP API with a demo tenant until stopped. It prints the
-# console (/console) and API reference (/docs) URLs with the operator key and the demo tenant's API key.
+# console (/console) and API reference (/docs) URLs with the operator key and the demo tenant's API key:
+# the same demo tenant and keys on every start (docs/operator-cli.md; `scripts/run.sh serve --demo --reset-demo`
+# renews them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >&2

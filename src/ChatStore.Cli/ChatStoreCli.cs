@@ -18,6 +18,9 @@ public static class ChatStoreCli
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(SearchCommands.Build());
         root.Subcommands.Add(EmbeddingsCommands.Build());
+        root.Subcommands.Add(TenantsCommand.Build());
+        root.Subcommands.Add(KeysCommand.Build());
+        root.Subcommands.Add(UsersCommand.Build());
         foreach (var command in ExportCommands.Build())
             root.Subcommands.Add(command);
         foreach (var help in root.Options.OfType<HelpOption>())

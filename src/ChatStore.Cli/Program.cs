@@ -1,3 +1,4 @@
 using ChatStore.Cli;
 
+CliConsole.Configure();
 return await ChatStoreCli.RunAsync(args);

@@ -13,7 +13,7 @@ namespace ChatStore;
 /// <param name="PgvectorVersion">The installed pgvector version, or null when the extension is missing.</param>
 /// <param name="SchemaVersion">The highest applied ChatStore migration.</param>
 /// <param name="PendingMigrations">Migrations not applied yet.</param>
-/// <param name="Error">Why the database is not reachable, when it is not (password masked).</param>
+/// <param name="Error">Why the database is not reachable or its schema cannot be read, when so (password masked).</param>
 public sealed record HealthReport(bool Reachable, string? ServerVersion, string? PgvectorVersion, int SchemaVersion, int PendingMigrations, string? Error)
 {
     /// <summary>Reachable, pgvector present and every migration applied.</summary>
@@ -130,8 +130,16 @@ public sealed partial class ChatStoreClient
                 server = reader.GetString(0);
                 vector = reader.IsDBNull(1) ? null : reader.GetString(1);
             }
-            var status = await Migrator.StatusAsync(cancellationToken).ConfigureAwait(false);
-            return new HealthReport(true, server, vector, status.CurrentVersion, status.Pending, null);
+            try
+            {
+                var status = await Migrator.StatusAsync(cancellationToken).ConfigureAwait(false);
+                return new HealthReport(true, server, vector, status.CurrentVersion, status.Pending, null);
+            }
+            catch (ChatStorePermissionException e)
+            {
+                // Reachable, but this login cannot read the migration history: not ready, and the error says what to grant.
+                return new HealthReport(true, server, vector, 0, 0, e.Message);
+            }
         }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {

@@ -66,3 +66,18 @@ public sealed class ChatStoreMigrationConflictException : ChatStoreException
     /// <summary>Creates the error.</summary>
     public ChatStoreMigrationConflictException(string message, Exception? innerException = null) : base(message, innerException) { }
 }
+
+/// <summary>
+/// The database login lacks a privilege the operation needs: migrations, new embedding spaces and their
+/// indexes need the schema owner, and the service's least-privilege login is only a member of the
+/// application role. <see cref="RequiredRole"/> names the role to connect as.
+/// </summary>
+public sealed class ChatStorePermissionException : ChatStoreException
+{
+    /// <summary>Creates the error; <paramref name="requiredRole"/> is the role that may do it (the schema owner), when known.</summary>
+    public ChatStorePermissionException(string message, string? requiredRole, Exception? innerException = null) : base(message, innerException) =>
+        RequiredRole = requiredRole;
+
+    /// <summary>The role to connect as for this operation (the schema owner), when known.</summary>
+    public string? RequiredRole { get; }
+}

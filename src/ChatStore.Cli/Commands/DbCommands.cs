@@ -18,21 +18,29 @@ internal static class DbCommands
         db.Subcommands.Add(Distribute());
         db.Subcommands.Add(Reset());
         db.Subcommands.Add(Script());
+        db.Subcommands.Add(DbGrantCommand.Build());
         return db;
     }
 
-    static Progress<MigrationStep> Progress() => new(step =>
-        AnsiConsole.MarkupLine(
+    // Synchronous on purpose: System.Progress<T> posts each report to the thread pool, so lines
+    // could print out of the order the migrator ran the steps in.
+    static IProgress<MigrationStep> Progress() => new Transcript();
+
+    sealed class Transcript : IProgress<MigrationStep>
+    {
+        public void Report(MigrationStep step) => AnsiConsole.MarkupLine(
             (step.Direction == MigrationDirection.Up ? "  [green]applied[/]     " : "  [yellow]rolled back[/] ") +
-            Markup.Escape($"{step.Source} {step.Version:D4}_{step.Name} ({step.Elapsed.TotalMilliseconds:F0} ms)")));
+            Markup.Escape($"{step.Source} {step.Version:D4}_{step.Name} ({step.Elapsed.TotalMilliseconds:F0} ms)"));
+    }
 
     static Command Init()
     {
-        var command = new Command("init", "Create the schema, the vector extension and the application role, and apply every migration. Safe to run again.");
+        var sources = SourceOption();
+        var command = new Command("init", "Create the schema, the vector extension and the application role, and apply every migration. Safe to run again.") { sources };
         CliAction.Set(command, async (parse, client, ct) =>
         {
             AnsiConsole.MarkupLineInterpolated($"Initialising schema [bold]{client.Schema}[/]…");
-            var run = await client.Migrator.InitAsync(Progress(), ct);
+            var run = await MigratorFor(client, parse.GetValue(sources)).Migrator.InitAsync(Progress(), ct);
             AnsiConsole.MarkupLine(run.AlreadyInitialised
                 ? "[green]Already initialised:[/] the schema is up to date; nothing changed."
                 : $"[green]Initialised:[/] {run.Applied.Count} migration(s) applied.");
@@ -43,12 +51,13 @@ internal static class DbCommands
 
     static Command Migrate()
     {
-        var to = new Option<int?>("--to") { Description = "Stop at this version (of --source)" };
-        var source = new Option<string>("--source") { Description = "Migration source for --to", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
-        var command = new Command("migrate", "Apply pending migrations") { to, source };
+        var to = new Option<int?>("--to") { Description = "Stop at this version (of the source --source names)" };
+        var sources = SourceOption();
+        var command = new Command("migrate", "Apply pending migrations") { to, sources };
         CliAction.Set(command, async (parse, client, ct) =>
         {
-            var run = await client.Migrator.MigrateAsync(parse.GetValue(to), parse.GetValue(source)!, Progress(), ct);
+            var (migrator, target) = MigratorFor(client, parse.GetValue(sources));
+            var run = await migrator.MigrateAsync(parse.GetValue(to), target, Progress(), ct);
             AnsiConsole.MarkupLine(run.Applied.Count == 0 ? "Nothing to apply." : $"[green]{run.Applied.Count} migration(s) applied.[/]");
             return 0;
         });
@@ -58,18 +67,27 @@ internal static class DbCommands
     static Command Rollback()
     {
         var steps = new Option<int?>("--steps") { Description = "Roll back this many migrations, newest first" };
-        var to = new Option<int?>("--to") { Description = "Roll back to this version (of --source)" };
-        var source = new Option<string>("--source") { Description = "Migration source for --to", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
-        var command = new Command("rollback", "Roll back migrations (give --steps or --to)") { steps, to, source };
+        var to = new Option<int?>("--to") { Description = "Roll back to this version (of the source --source names)" };
+        var sources = SourceOption();
+        var command = new Command("rollback", "Roll back migrations (give --steps or --to)") { steps, to, sources };
+        // Rolling back is destructive: with neither option it refuses (usage, nonzero exit) rather than guess.
+        command.Validators.Add(result =>
+        {
+            var hasSteps = result.GetResult(steps) is { Implicit: false };
+            var hasTo = result.GetResult(to) is { Implicit: false };
+            if (hasSteps == hasTo)
+                result.AddError("Give exactly one of --steps N (roll back the last N migrations) or --to VERSION (roll back to that version); rollback does nothing without one.");
+        });
         CliAction.Set(command, async (parse, client, ct) =>
         {
             int? s = parse.GetValue(steps), t = parse.GetValue(to);
-            var run = await client.Migrator.RollbackAsync(s is null && t is null ? 1 : s, t, parse.GetValue(source)!, Progress(), ct);
+            var (migrator, target) = MigratorFor(client, parse.GetValue(sources));
+            var run = await migrator.RollbackAsync(s, t, target, Progress(), ct);
             if (run.Applied.Count == 0)
             {
                 CliFailure.Print(t is null
                     ? $"nothing to roll back: no migration is applied in schema {client.Schema}. `chatstore db status` shows what is applied; `chatstore db init` applies them."
-                    : $"nothing to roll back: no migration of {parse.GetValue(source)} above version {t} is applied in schema {client.Schema}. `chatstore db status` shows what is applied.");
+                    : $"nothing to roll back: no migration of {target} above version {t} is applied in schema {client.Schema}. `chatstore db status` shows what is applied.");
                 return ExitCodes.MigrationConflict;
             }
             AnsiConsole.MarkupLine($"[yellow]{run.Applied.Count} migration(s) rolled back.[/]");
@@ -80,11 +98,19 @@ internal static class DbCommands
 
     static Command Status()
     {
-        var command = new Command("status", "Show applied and pending migrations, and files changed since they were applied");
+        var sources = SourceOption();
+        var json = CliOutput.JsonOption();
+        var command = new Command("status", "Show applied and pending migrations, and files changed since they were applied") { sources, json };
         CliAction.Set(command, async (parse, client, ct) =>
         {
             var health = await client.HealthCheckAsync(ct);
-            var status = await client.Migrator.StatusAsync(ct);
+            var status = await MigratorFor(client, parse.GetValue(sources)).Migrator.StatusAsync(ct);
+            var failed = status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing);
+            if (parse.GetValue(json))
+            {
+                CliOutput.Json(new { health.ServerVersion, health.PgvectorVersion, status.Schema, status.CurrentVersion, status.Pending, status.UpToDate, status.Entries });
+                return failed ? CliAction.Failed : 0;
+            }
             AnsiConsole.MarkupLineInterpolated($"PostgreSQL [bold]{health.ServerVersion}[/], pgvector [bold]{health.PgvectorVersion ?? "not installed"}[/], schema [bold]{status.Schema}[/] at version [bold]{status.CurrentVersion}[/], {status.Pending} pending");
             var table = new Table().AddColumns("Source", "Version", "Name", "State", "Applied at", "ms");
             foreach (var e in status.Entries)
@@ -101,17 +127,18 @@ internal static class DbCommands
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine(Describe(await client.Migrator.DistributionStatusAsync(ct)));
-            return status.Entries.Any(e => e.State is MigrationState.ChecksumMismatch or MigrationState.Missing) ? CliAction.Failed : 0;
+            return failed ? CliAction.Failed : 0;
         });
         return command;
     }
 
     static Command Verify()
     {
-        var command = new Command("verify", "Compare the live schema with what its migrations define; exit 1 on any drift");
+        var sources = SourceOption();
+        var command = new Command("verify", "Compare the live schema with what its migrations define; exit 1 on any drift") { sources };
         CliAction.Set(command, async (parse, client, ct) =>
         {
-            var report = await client.Migrator.VerifyAsync(ct);
+            var report = await MigratorFor(client, parse.GetValue(sources)).Migrator.VerifyAsync(ct);
             if (report.Ok)
             {
                 AnsiConsole.MarkupLineInterpolated($"[green]OK:[/] schema {report.Schema} matches its migrations.");
@@ -186,14 +213,55 @@ internal static class DbCommands
     {
         var from = new Option<int?>("--from") { Description = "Start after this version (default 0)" };
         var to = new Option<int?>("--to") { Description = "End at this version (default: latest)" };
-        var source = new Option<string>("--source") { Description = "Migration source", DefaultValueFactory = _ => MigrationSource.ChatStoreName };
-        var command = new Command("script", "Print the SQL a migration range would run, for review; runs nothing") { from, to, source };
+        var sources = SourceOption();
+        var command = new Command("script", "Print the SQL a migration range would run, for review; runs nothing") { from, to, sources };
         command.SetAction(parse => CliAction.RunAsync(parse, settings =>
         {
             using var dataSource = Npgsql.NpgsqlDataSource.Create("Host=localhost");
-            Console.Out.Write(new Migrator(dataSource, settings.Schema, settings.AppRole).Script(parse.GetValue(from), parse.GetValue(to), parse.GetValue(source)!));
+            var (app, target) = AppSources(parse.GetValue(sources));
+            Console.Out.Write(new Migrator(dataSource, settings.Schema, settings.AppRole, app).Script(parse.GetValue(from), parse.GetValue(to), target));
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// <c>--source NAME=DIR</c> (repeatable) loads an app's migration folder, run after ChatStore's own;
+    /// <c>--source NAME</c> names the source <c>--to</c> counts in (default: the only folder given, else chatstore).
+    /// </summary>
+    static Option<string[]> SourceOption() => new("--source")
+    {
+        Description = "An app's migrations as NAME=DIR (repeatable; run after ChatStore's), or the NAME of the source --to counts in",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    static (Migrator Migrator, string Target) MigratorFor(ChatStoreClient client, string[]? sources)
+    {
+        var (app, target) = AppSources(sources);
+        return (app.Count == 0 ? client.Migrator : new Migrator(client.DataSource, client.Schema, client.Migrator.AppRole, app), target);
+    }
+
+    static (IReadOnlyList<MigrationSource> App, string Target) AppSources(string[]? values)
+    {
+        var app = new List<MigrationSource>();
+        var named = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            var equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals < 0)
+            {
+                named.Add(value);
+                continue;
+            }
+            var (name, directory) = (value[..equals], value[(equals + 1)..]);
+            if (name.Length == 0 || directory.Length == 0)
+                throw new ChatStoreValidationException("--source", "format", $"'{value}' is not NAME=DIR: give the source's name and its migration folder, for example --source app=./migrations.");
+            app.Add(MigrationSource.FromDirectory(name, directory));
+        }
+        if (named.Distinct(StringComparer.Ordinal).Count() > 1)
+            throw new ChatStoreValidationException("--source", "one_target", $"Name at most one source for --to (got {string.Join(", ", named)}).");
+        var target = named.FirstOrDefault()
+            ?? (app.Count == 1 ? app[0].Name : MigrationSource.ChatStoreName);
+        return (app, target);
     }
 }

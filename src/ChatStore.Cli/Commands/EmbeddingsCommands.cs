@@ -139,7 +139,7 @@ internal static class EmbeddingsCommands
 
     /// <summary>
     /// The embedder for a space: the built-in one for its model, else an OpenAI-compatible API from
-    /// CHATSTORE_EMBEDDINGS_URL (and CHATSTORE_EMBEDDINGS_API_KEY).
+    /// CHATSTORE_EMBEDDINGS_URL (and CHATSTORE_EMBEDDINGS_API_KEY, or CHATSTORE_EMBEDDINGS_API_KEY_FILE naming a file holding it).
     /// </summary>
     internal static IEmbeddingGenerator<string, Embedding<float>> Generator(EmbeddingSpace space)
     {
@@ -151,7 +151,7 @@ internal static class EmbeddingsCommands
                 $"Space '{space.Name}' holds vectors of model '{space.Model}'. Set CHATSTORE_EMBEDDINGS_URL (an OpenAI-compatible API such as https://api.openai.com/v1) and CHATSTORE_EMBEDDINGS_API_KEY to embed with it.");
         return new OpenAiCompatibleEmbeddingGenerator(new OpenAiCompatibleEmbeddingOptions
         {
-            BaseUrl = baseUrl, Model = space.Model, ApiKey = Environment.GetEnvironmentVariable("CHATSTORE_EMBEDDINGS_API_KEY"),
+            BaseUrl = baseUrl, Model = space.Model, ApiKey = Connection.SecretVariable.Read("CHATSTORE_EMBEDDINGS_API_KEY"),
         });
     }
 

@@ -43,6 +43,9 @@ public static class ChatStoreServer
     public static WebApplicationBuilder AddChatStoreServer(this WebApplicationBuilder builder, ChatStoreSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        // CHATSTORE_SERVER__OPERATORKEY_FILE: the operator key from a mounted secrets file.
+        if (SecretVariable.Read(ServerOptions.OperatorKeyVariable) is { } operatorKey)
+            builder.Configuration["Server:OperatorKey"] = operatorKey;
         var server = builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection("Server"));
         // Request lines come from RequestLogging; the driver's per-command lines are noise here.
         builder.Logging.AddFilter("Npgsql", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

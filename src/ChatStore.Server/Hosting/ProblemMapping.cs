@@ -35,6 +35,7 @@ internal sealed partial class ProblemMapping(IProblemDetailsService problems, IL
             ChatStoreMigrationConflictException or ChatStoreConfigurationException =>
                 Problem(503, "Service unavailable", $"ChatStore is not configured correctly: {DatabaseUrl.MaskSecrets(exception.Message)}"),
             RequestBodyTooLargeException t => Problem(413, "Request too large", t.Message),
+            ChatStorePermissionException p => Problem(403, "Needs the schema owner", p.Message, ("requiredRole", p.RequiredRole ?? "")),
             BadHttpRequestException { StatusCode: 413 } => Problem(413, "Request too large", "The request body is larger than this service accepts."),
             BadHttpRequestException { StatusCode: 415 } => Problem(415, "Unsupported media type", "Send the body as JSON with Content-Type: application/json."),
             BadHttpRequestException b => BadRequest(b),

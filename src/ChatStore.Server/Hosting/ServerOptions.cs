@@ -3,6 +3,9 @@ namespace ChatStore.Server.Hosting;
 /// <summary>Settings of the HTTP service (configuration section <c>ChatStore:Server</c>, or CHATSTORE_* variables).</summary>
 public sealed class ServerOptions
 {
+    /// <summary>The environment variable of the operator key; <c>CHATSTORE_SERVER__OPERATORKEY_FILE</c> names a file holding it instead.</summary>
+    public const string OperatorKeyVariable = "CHATSTORE_SERVER__OPERATORKEY";
+
     /// <summary>The operator key (manages tenants and API keys). Required to use the operator routes.</summary>
     public string? OperatorKey { get; set; }
 

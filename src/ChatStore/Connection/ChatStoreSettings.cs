@@ -79,7 +79,8 @@ public sealed record ChatStoreSettings
     /// then the environment, then the JSON config file, then the default.
     /// </summary>
     /// <remarks>
-    /// Environment variables: <c>DATABASE_URL</c> (a <c>postgres://</c> URL or an Npgsql key=value string),
+    /// Environment variables: <c>DATABASE_URL</c> (a <c>postgres://</c> URL or an Npgsql key=value string;
+    /// or <c>DATABASE_URL_FILE</c>, a file holding it, as Docker and Kubernetes secrets are mounted: see <see cref="SecretVariable"/>),
     /// <c>DATABASE_SCHEMA</c>, <c>CHATSTORE_APP_ROLE</c>, <c>CHATSTORE_POOL_SIZE</c>, <c>CHATSTORE_COMMAND_TIMEOUT</c>,
     /// <c>CHATSTORE_DATA_DIR</c> and <c>CHATSTORE_CONFIG</c> (the config file's path). An empty variable counts
     /// as unset, except <c>CHATSTORE_APP_ROLE</c>: an empty app role at any level turns role switching off.
@@ -118,7 +119,8 @@ public sealed record ChatStoreSettings
 
         var settings = new ChatStoreSettings();
 
-        if (Pick(overrides.DatabaseUrl, nameof(overrides.DatabaseUrl), Env("DATABASE_URL"), "DATABASE_URL", "databaseUrl") is (var url, var urlSource))
+        var databaseUrl = SecretVariable.ReadWithSource("DATABASE_URL", lookup);
+        if (Pick(overrides.DatabaseUrl, nameof(overrides.DatabaseUrl), databaseUrl?.Value, databaseUrl?.Source ?? "DATABASE_URL", "databaseUrl") is (var url, var urlSource))
             settings = settings with { ConnectionString = DatabaseUrl.ToConnectionString(url, urlSource) };
 
         if (Pick(overrides.Schema, nameof(overrides.Schema), Env("DATABASE_SCHEMA"), "DATABASE_SCHEMA", "schema") is (var schema, var schemaSource))

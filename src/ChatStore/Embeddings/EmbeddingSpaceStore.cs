@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ChatStore.Schema;
 using ChatStore.Tenancy;
 using Npgsql;
 using NpgsqlTypes;
@@ -80,7 +81,14 @@ namespace ChatStore.Embeddings
             await using (var cmd = Command(conn, insert))
             {
                 Add(cmd, Ids.New()).Add(name).Add(model).Add(space.Dimensions).Add(metric).Add(indexKind).Add(paramsJson, NpgsqlDbType.Jsonb);
-                created = await ReadSpaceAsync(cmd, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    created = await ReadSpaceAsync(cmd, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    throw await SchemaOwner.PermissionErrorAsync(_store.DataSource, _store.Schema, $"Registering embedding space '{name}'", e).ConfigureAwait(false);
+                }
             }
             var registered = created ?? await FindAsync(conn, name, cancellationToken).ConfigureAwait(false)
                 ?? throw new ChatStoreConflictException($"Embedding space '{name}' was dropped while it was being registered; try again.");
@@ -194,6 +202,10 @@ namespace ChatStore.Embeddings
             {
                 await ExecuteAsync(conn, $"DROP INDEX CONCURRENTLY IF EXISTS {{schema}}.{Sql.QuoteIdentifier(space.IndexName)}", cancellationToken).ConfigureAwait(false);
             }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw await SchemaOwner.PermissionErrorAsync(_store.DataSource, _store.Schema, $"Dropping embedding space '{name}'", e).ConfigureAwait(false);
+            }
             finally
             {
                 await UnlockAsync(conn, _store.Schema).ConfigureAwait(false);
@@ -263,8 +275,7 @@ namespace ChatStore.Embeddings
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
             {
-                throw new ChatStoreConfigurationException(
-                    $"Building the vector index of space '{space.Name}' needs the schema owner's connection ({e.MessageText}). Register spaces with a client that connects as the owner.", e);
+                throw await SchemaOwner.PermissionErrorAsync(_store.DataSource, _store.Schema, $"Building the vector index of space '{space.Name}'", e).ConfigureAwait(false);
             }
             finally
             {

@@ -59,7 +59,7 @@ public sealed partial class Migrator
     /// </summary>
     public async Task<MigrationRun> InitAsync(IProgress<MigrationStep>? progress = null, CancellationToken cancellationToken = default)
     {
-        await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
+        await using var locked = await LockAsync("Initialising", cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
         var created = await EnsureFoundationAsync(conn, cancellationToken).ConfigureAwait(false);
         var run = await MigrateLockedAsync(conn, null, null, progress, cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,7 @@ public sealed partial class Migrator
     public async Task<MigrationRun> MigrateAsync(int? to = null, string source = MigrationSource.ChatStoreName,
         IProgress<MigrationStep>? progress = null, CancellationToken cancellationToken = default)
     {
-        await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
+        await using var locked = await LockAsync("Migrating", cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
         await EnsureFoundationAsync(conn, cancellationToken).ConfigureAwait(false);
         return await MigrateLockedAsync(conn, to, to is null ? null : FindSource(source), progress, cancellationToken).ConfigureAwait(false);
@@ -92,7 +92,7 @@ public sealed partial class Migrator
             throw new ChatStoreValidationException("to", "min", "The target version cannot be negative.");
         FindSource(source);
 
-        await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
+        await using var locked = await LockAsync("Rolling back", cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
         // A schema that was never initialised has no history table: nothing is applied, so nothing rolls back.
         var applied = await HistoryExistsAsync(conn, cancellationToken).ConfigureAwait(false)
@@ -146,9 +146,22 @@ public sealed partial class Migrator
     public async Task<MigrationStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
         await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var applied = await HistoryExistsAsync(conn, cancellationToken).ConfigureAwait(false)
-            ? await ReadHistoryAsync(conn, cancellationToken).ConfigureAwait(false)
-            : [];
+        List<AppliedMigration> applied;
+        try
+        {
+            applied = await HistoryExistsAsync(conn, cancellationToken).ConfigureAwait(false)
+                ? await ReadHistoryAsync(conn, cancellationToken).ConfigureAwait(false)
+                : [];
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            var check = await SchemaOwner.CheckAsync(conn, Schema, cancellationToken).ConfigureAwait(false);
+            var login = check?.Login ?? "this login";
+            throw new ChatStorePermissionException(
+                $"Reading the migration history of schema {Schema} ({HistoryTable}) was refused: {e.MessageText}. " +
+                $"Run `chatstore db grant --to {login}` connected as the schema owner{(check is { } c ? $" ({c.Owner})" : "")}: it lets {login} read the history and act as the application role.",
+                check?.Owner, e);
+        }
         var entries = new List<MigrationStatusEntry>();
         foreach (var source in Sources)
         {
@@ -175,7 +188,7 @@ public sealed partial class Migrator
     /// <summary>Drops every object in the schema (tables, views, sequences, functions, types), leaving it empty.</summary>
     public async Task ResetAsync(CancellationToken cancellationToken = default)
     {
-        await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
+        await using var locked = await LockAsync("Resetting", cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
         const string objects = """
             SELECT format('DROP %s IF EXISTS %s CASCADE', CASE WHEN c.relkind IN ('v') THEN 'VIEW' WHEN c.relkind = 'm' THEN 'MATERIALIZED VIEW'
@@ -245,11 +258,14 @@ public sealed partial class Migrator
         Sources.FirstOrDefault(s => s.Name == name)
         ?? throw new ChatStoreValidationException("source", "unknown", $"There is no migration source named '{name}'. Known: {string.Join(", ", Sources.Select(s => s.Name))}.");
 
-    async Task<SchemaLock> LockAsync(CancellationToken cancellationToken)
+    async Task<SchemaLock> LockAsync(string action, CancellationToken cancellationToken)
     {
         var conn = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Changing the schema needs its owner: say so before anything runs, not halfway through a migration.
+            if (await SchemaOwner.CheckAsync(conn, Schema, cancellationToken).ConfigureAwait(false) is { IsOwner: false } check)
+                throw SchemaOwner.NotOwner($"{action} schema {Schema}", Schema, check.Owner, check.Login);
             // Poll rather than block: a waiter blocked inside pg_advisory_lock is a running
             // transaction, and CREATE INDEX CONCURRENTLY in the holder would wait for it forever.
             await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, hashtext($2))", conn);

@@ -5,21 +5,11 @@ namespace ChatStore.Tests.Connection;
 
 public sealed class ChatStoreSettingsTests : IDisposable
 {
-    readonly List<string> _files = [];
+    readonly TempFiles _files = new();
 
-    public void Dispose()
-    {
-        foreach (var file in _files)
-            File.Delete(file);
-    }
+    public void Dispose() => _files.Dispose();
 
-    string ConfigFile(string json)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"chatstore-settings-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, json);
-        _files.Add(path);
-        return path;
-    }
+    string ConfigFile(string json) => _files.Write(json, "chatstore-settings", ".json");
 
     static Dictionary<string, string?> Env(params (string Name, string? Value)[] variables)
         => variables.ToDictionary(v => v.Name, v => v.Value);
@@ -270,5 +260,59 @@ public sealed class ChatStoreSettingsTests : IDisposable
         var fromFlag = Fails(() => ChatStoreSettings.Load(new ChatStoreSettingsOverrides { DatabaseUrl = "postgres://app:Secret-Pw1/@h/chat" }, Env()));
 
         Assert.All(new[] { fromFile, fromEnv, fromFlag }, e => Assert.DoesNotContain("Secret-Pw1", e.Message, StringComparison.Ordinal));
+    }
+
+    string SecretFile(string text) => _files.Write(text, "chatstore-secret");
+
+    [Fact]
+    public void DATABASE_URL_FILE_reads_the_url_from_the_file_without_its_trailing_newline()
+    {
+        var settings = ChatStoreSettings.Load(environment: Env(("DATABASE_URL_FILE", SecretFile("postgres://app:s3cret@db.internal:5433/chat\n"))));
+
+        var cs = new NpgsqlConnectionStringBuilder(settings.ConnectionString);
+        Assert.Equal("db.internal", cs.Host);
+        Assert.Equal(5433, cs.Port);
+        Assert.Equal("chat", cs.Database);
+        Assert.Equal("s3cret", cs.Password);
+    }
+
+    [Fact]
+    public void DATABASE_URL_and_DATABASE_URL_FILE_both_set_is_an_error_naming_both()
+    {
+        var e = Fails(() => ChatStoreSettings.Load(environment: Env(
+            ("DATABASE_URL", "postgres://a@h/db"), ("DATABASE_URL_FILE", SecretFile("postgres://b@h/db")))));
+
+        Assert.Contains("Both DATABASE_URL and DATABASE_URL_FILE are set", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DATABASE_URL_FILE_naming_a_missing_or_empty_file_is_an_error_naming_the_variable_and_path()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"chatstore-missing-{Guid.NewGuid():N}");
+        var e = Fails(() => ChatStoreSettings.Load(environment: Env(("DATABASE_URL_FILE", missing))));
+        Assert.Contains($"DATABASE_URL_FILE names {missing}, which does not exist", e.Message, StringComparison.Ordinal);
+
+        var empty = SecretFile("\n");
+        e = Fails(() => ChatStoreSettings.Load(environment: Env(("DATABASE_URL_FILE", empty))));
+        Assert.Contains($"{empty} (named by DATABASE_URL_FILE) is empty", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Malformed_url_in_a_secret_file_is_an_error_naming_the_file_and_masking_the_password()
+    {
+        var path = SecretFile("postgres://app:hunter2@db:notaport/chat\n");
+        var e = Fails(() => ChatStoreSettings.Load(environment: Env(("DATABASE_URL_FILE", path))));
+
+        Assert.Contains($"DATABASE_URL_FILE ({path})", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Any_secret_variable_reads_its_FILE_variant_and_keeps_inner_whitespace()
+    {
+        var path = SecretFile("cs_op_key with  spaces\r\n");
+        Assert.Equal("cs_op_key with  spaces", SecretVariable.Read("CHATSTORE_SERVER__OPERATORKEY", n => n == "CHATSTORE_SERVER__OPERATORKEY_FILE" ? path : null));
+        Assert.Equal("plain", SecretVariable.Read("CHATSTORE_SERVER__OPERATORKEY", n => n == "CHATSTORE_SERVER__OPERATORKEY" ? "plain" : null));
+        Assert.Null(SecretVariable.Read("CHATSTORE_SERVER__OPERATORKEY", _ => null));
     }
 }
