@@ -47,27 +47,22 @@ internal static class ExportCommands
                 return ExitCodes.NotFound;
             }
             await using var stream = File.OpenRead(path);
-<<<<<<< HEAD
+            var scope = client.ForTenant(parse.GetValue(importTenant));
             Export.UserImport result;
             try
             {
-                result = await AnsiConsole.Status().StartAsync($"Importing {path}…",
-                    _ => client.ForTenant(parse.GetValue(importTenant)).Export.ImportUserAsync(stream, ct));
+                if (parse.GetValue(importJson))
+                {
+                    CliOutput.Json(await scope.Export.ImportUserAsync(stream, ct));
+                    return 0;
+                }
+                result = await AnsiConsole.Status().StartAsync($"Importing {path}…", _ => scope.Export.ImportUserAsync(stream, ct));
             }
             catch (ChatStoreValidationException e)
             {
                 CliFailure.Print($"{path} is not a valid export: {e.Message} ({e.Rule}). Nothing was imported; give a file `chatstore export` wrote, unedited.");
                 return ExitCodes.InvalidInput;
             }
-=======
-            var scope = client.ForTenant(parse.GetValue(importTenant));
-            if (parse.GetValue(importJson))
-            {
-                CliOutput.Json(await scope.Export.ImportUserAsync(stream, ct));
-                return 0;
-            }
-            var result = await AnsiConsole.Status().StartAsync($"Importing {path}…", _ => scope.Export.ImportUserAsync(stream, ct));
->>>>>>> issue-20
             Report($"Imported user {result.UserId}", result.Rows);
             return 0;
         });

@@ -170,7 +170,7 @@ public sealed partial class Migrator
     /// </summary>
     public async Task<DistributeRun> DistributeAsync(IProgress<DistributeStep>? progress = null, CancellationToken cancellationToken = default)
     {
-        await using var locked = await LockAsync(cancellationToken).ConfigureAwait(false);
+        await using var locked = await LockAsync("Distributing", cancellationToken).ConfigureAwait(false);
         var conn = locked.Connection;
         if (await CitusVersionAsync(conn, cancellationToken).ConfigureAwait(false) is null)
             throw new ChatStoreConfigurationException(
