@@ -34,7 +34,7 @@ namespace ChatStore.Idempotency
             // Insert, or return the existing row: one statement either way.
             const string sql = """
                 WITH ins AS (
-                    INSERT INTO {schema}.idempotency_keys (tenant_id, key, request_hash)
+                    INSERT INTO {schema}.idempotency_keys AS target (tenant_id, key, request_hash)
                     VALUES ({tenant}, $1, $2)
                     ON CONFLICT (tenant_id, key) DO NOTHING
                     RETURNING true AS inserted)
