@@ -188,7 +188,7 @@ public sealed class BypassRlsServerFixture : ServerFixture
         // Roles are the cluster's: another test (or test project) may have made it.
         SetupSql = $"""
             DO $$ BEGIN
-                CREATE ROLE {Role} NOLOGIN BYPASSRLS IN ROLE chatstore_app;
+                CREATE ROLE {Role} LOGIN BYPASSRLS IN ROLE chatstore_app;
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
             END $$
             """;

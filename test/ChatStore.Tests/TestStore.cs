@@ -23,7 +23,7 @@ public static class TestStore
     /// <summary>Creates <see cref="BypassRlsRole"/> (roles are the cluster's: another test run may have made it).</summary>
     public const string CreateBypassRlsRoleSql = $"""
         DO $$ BEGIN
-            CREATE ROLE {BypassRlsRole} NOLOGIN BYPASSRLS IN ROLE chatstore_app;
+            CREATE ROLE {BypassRlsRole} LOGIN BYPASSRLS IN ROLE chatstore_app;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$
         """;

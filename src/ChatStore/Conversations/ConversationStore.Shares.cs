@@ -36,7 +36,7 @@ public sealed partial class ConversationStore
             ), creator AS (
                 SELECT $6::uuid IS NULL OR EXISTS (SELECT 1 FROM {schema}.users WHERE tenant_id = {tenant} AND id = $6 AND deleted_at IS NULL) AS ok
             ), ins AS (
-                INSERT INTO {schema}.conversation_shares (id, tenant_id, conversation_id, created_by, token_hash, up_to_seq, expires_at)
+                INSERT INTO {schema}.conversation_shares AS target (id, tenant_id, conversation_id, created_by, token_hash, up_to_seq, expires_at)
                 SELECT $1, c.tenant_id, c.id, $6, $4, coalesce($5, c.last_seq), $7
                   FROM c, creator
                  WHERE creator.ok AND coalesce($5, c.last_seq) <= c.last_seq

@@ -106,7 +106,7 @@ namespace ChatStore.Conversations
 
             // Row-level security hides other tenants' users and subjects; the subject must also be the user's.
             const string sql = $$"""
-                INSERT INTO {schema}.conversations (id, tenant_id, user_id, title, mode, state, subject_id, metadata)
+                INSERT INTO {schema}.conversations AS target (id, tenant_id, user_id, title, mode, state, subject_id, metadata)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5, $6, $7
                   FROM {schema}.users u
                  WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL

@@ -50,7 +50,7 @@ namespace ChatStore.Documents
             var id = Ids.New();
 
             const string sql = $$"""
-                INSERT INTO {schema}.documents (id, tenant_id, user_id, conversation_id, filename, mime_type, size_bytes, sha256, storage_uri, metadata, language)
+                INSERT INTO {schema}.documents AS target (id, tenant_id, user_id, conversation_id, filename, mime_type, size_bytes, sha256, storage_uri, metadata, language)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5, $6, $7, $8, $9, t.search_language
                   FROM {schema}.users u JOIN {schema}.tenants t ON t.id = u.tenant_id
                  WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL
@@ -232,7 +232,7 @@ namespace ChatStore.Documents
                     UPDATE {schema}.documents SET last_analysis_version = last_analysis_version + 1
                      WHERE tenant_id = {tenant} AND id = $1 AND deleted_at IS NULL
                     RETURNING id, tenant_id, last_analysis_version, language)
-                INSERT INTO {schema}.document_analyses (id, tenant_id, document_id, version, category, summary, result, provider, model, trace_id, language)
+                INSERT INTO {schema}.document_analyses AS target (id, tenant_id, document_id, version, category, summary, result, provider, model, trace_id, language)
                 SELECT $2, d.tenant_id, d.id, d.last_analysis_version, $3, $4, $5, $6, $7, $8, d.language FROM d
                 RETURNING {{AnalysisColumns}}
                 """;

@@ -90,7 +90,7 @@ namespace ChatStore.Embeddings
                   FROM o
                 ON CONFLICT {{OwnerKey}} DO UPDATE SET
                     embedding = EXCLUDED.embedding, chunk_text = EXCLUDED.chunk_text, user_id = EXCLUDED.user_id,
-                    conversation_id = EXCLUDED.conversation_id, owner_created_at = EXCLUDED.owner_created_at, created_at = now()
+                    conversation_id = EXCLUDED.conversation_id, owner_created_at = EXCLUDED.owner_created_at, created_at = EXCLUDED.created_at
                 RETURNING {{Columns}}
                 """;
             await using var cmd = await _scope.CommandAsync(sql, cancellationToken).ConfigureAwait(false);
@@ -267,7 +267,7 @@ namespace ChatStore.Embeddings
                      WHERE NOT EXISTS (SELECT 1 FROM missing)
                     ON CONFLICT {{OwnerKey}} DO UPDATE SET
                         embedding = EXCLUDED.embedding, chunk_text = EXCLUDED.chunk_text, user_id = EXCLUDED.user_id,
-                        conversation_id = EXCLUDED.conversation_id, owner_created_at = EXCLUDED.owner_created_at, created_at = now()
+                        conversation_id = EXCLUDED.conversation_id, owner_created_at = EXCLUDED.owner_created_at, created_at = EXCLUDED.created_at
                     RETURNING 1)
                 SELECT (SELECT count(*) FROM ins), (SELECT owner_kind FROM missing), (SELECT owner_id FROM missing)
                 """;

@@ -73,7 +73,7 @@ namespace ChatStore.Memories
                      LIMIT 1),
                 h AS (SELECT {{HashOf}}$8{{HashEnd}} AS hash),
                 ins AS (
-                    INSERT INTO {schema}.memories (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
+                    INSERT INTO {schema}.memories AS target (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
                     SELECT $1, {tenant}, u.id, $3, $4, $5, $6, h.hash, $7, u.search_language
                       FROM u, h
                      WHERE NOT EXISTS (SELECT 1 FROM bad)
@@ -89,7 +89,7 @@ namespace ChatStore.Memories
                     UNION ALL
                     SELECT false, * FROM existing),
                 linked AS (
-                    INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id)
+                    INSERT INTO {schema}.memory_sources AS target (tenant_id, memory_id, conversation_id, message_id)
                     SELECT {tenant}, r.id, s.conversation_id, s.message_id FROM result r, src s
                     ON CONFLICT DO NOTHING)
                 SELECT EXISTS (SELECT 1 FROM u), b.conversation_id, b.message_id, b.no_conversation, r.*
@@ -162,13 +162,13 @@ namespace ChatStore.Memories
                 forget AS (
                     DELETE FROM {schema}.embeddings e WHERE e.tenant_id = {tenant} AND e.memory_id = ANY (ARRAY(SELECT id FROM old))),
                 new AS (
-                    INSERT INTO {schema}.memories (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
+                    INSERT INTO {schema}.memories AS target (id, tenant_id, user_id, content, kind, importance, external_id, content_hash, metadata, language)
                     SELECT $2, o.tenant_id, o.user_id, coalesce($3, o.content), coalesce($5, o.kind), coalesce($6, o.importance), o.external_id,
                            CASE WHEN $4::text IS NULL THEN o.content_hash ELSE {{HashOf}}$4{{HashEnd}} END, coalesce($7, o.metadata), t.search_language
                       FROM old o JOIN {schema}.tenants t ON t.id = o.tenant_id
                     RETURNING {{Columns}}),
                 sources AS (
-                    INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id, created_at)
+                    INSERT INTO {schema}.memory_sources AS target (tenant_id, memory_id, conversation_id, message_id, created_at)
                     SELECT s.tenant_id, n.id, s.conversation_id, s.message_id, s.created_at
                       FROM new n JOIN {schema}.memory_sources s ON s.tenant_id = {tenant} AND s.memory_id = $1)
                 SELECT * FROM new
@@ -318,7 +318,7 @@ namespace ChatStore.Memories
                 msg AS (
                     SELECT id FROM {schema}.messages WHERE tenant_id = {tenant} AND id = $3::uuid AND conversation_id = $2 AND deleted_at IS NULL),
                 ins AS (
-                    INSERT INTO {schema}.memory_sources (tenant_id, memory_id, conversation_id, message_id)
+                    INSERT INTO {schema}.memory_sources AS target (tenant_id, memory_id, conversation_id, message_id)
                     SELECT {tenant}, mem.id, conv.id, $3::uuid
                       FROM mem, conv
                      WHERE $3::uuid IS NULL OR EXISTS (SELECT 1 FROM msg)

@@ -48,7 +48,7 @@ public sealed partial class MessageStore
         """;
 
     const string AddCorrectionSql = $$"""
-        INSERT INTO {schema}.message_corrections (id, tenant_id, message_id, user_id, original_content, corrected_content, reason)
+        INSERT INTO {schema}.message_corrections AS target (id, tenant_id, message_id, user_id, original_content, corrected_content, reason)
         SELECT $1, m.tenant_id, m.id, u.id, m.content, $4, $5
           FROM {schema}.messages m JOIN {schema}.users u ON u.tenant_id = {tenant} AND u.id = $3 AND u.deleted_at IS NULL
          WHERE m.tenant_id = {tenant} AND m.id = $2 AND {{Live}}

@@ -53,7 +53,7 @@ public sealed partial class MessageStore
              WHERE c.tenant_id = {tenant} AND c.id = counts.conversation_id AND c.deleted_at IS NULL
             RETURNING c.id, c.tenant_id, c.user_id, c.last_seq - counts.n AS base
         )
-        INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, citations, metadata, domains, model,
+        INSERT INTO {schema}.messages AS target (id, tenant_id, conversation_id, user_id, seq, role, content, status, citations, metadata, domains, model,
                                        input_tokens, output_tokens, cost_usd, response_ms, error, language, created_at, updated_at)
         SELECT s.id, b.tenant_id, b.id, b.user_id, b.base + s.k, s.role, s.content, s.status, s.citations, s.metadata, s.domains, s.model,
                s.input_tokens, s.output_tokens, s.cost_usd, s.response_ms, s.error, t.search_language,

@@ -76,7 +76,7 @@ namespace ChatStore.Messages
                         SELECT count(*) FROM {schema}.documents d WHERE d.tenant_id = {tenant} AND d.id = ANY ($18::uuid[]) AND d.user_id = c.user_id AND d.deleted_at IS NULL))
                 RETURNING c.id, c.tenant_id, c.user_id, c.last_seq
             ), ins AS (
-                INSERT INTO {schema}.messages (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
+                INSERT INTO {schema}.messages AS target (id, tenant_id, conversation_id, user_id, seq, role, content, status, parent_id, citations, metadata,
                                                domains, model, input_tokens, output_tokens, cost_usd, response_ms, error, idempotency_key,
                                                request_hash, language)
                 SELECT $1::uuid, conv.tenant_id, conv.id, conv.user_id, conv.last_seq, $3::text, $4::text, $5::text, $6::uuid, $7::jsonb, $8::jsonb,
@@ -84,7 +84,7 @@ namespace ChatStore.Messages
                   FROM conv JOIN {schema}.tenants t ON t.id = conv.tenant_id
                 RETURNING *
             ), links AS (
-                INSERT INTO {schema}.message_documents (tenant_id, message_id, document_id)
+                INSERT INTO {schema}.message_documents AS target (tenant_id, message_id, document_id)
                 SELECT ins.tenant_id, ins.id, d.id FROM ins, unnest($18::uuid[]) AS d (id)
             )
             SELECT id, conversation_id, user_id, seq, NULL::text, NULL::text, NULL::text, NULL::uuid, NULL::text, NULL::text, NULL::text[], NULL::text,
@@ -593,7 +593,7 @@ namespace ChatStore.Messages
             ), missing AS (
                 SELECT ARRAY(SELECT x FROM unnest($2::uuid[]) AS x EXCEPT SELECT id FROM d) AS ids
             ), ins AS (
-                INSERT INTO {schema}.message_documents (tenant_id, message_id, document_id)
+                INSERT INTO {schema}.message_documents AS target (tenant_id, message_id, document_id)
                 SELECT m.tenant_id, m.id, d.id FROM m, d, missing WHERE cardinality(missing.ids) = 0
                 ON CONFLICT DO NOTHING
             )

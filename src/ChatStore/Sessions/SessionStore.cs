@@ -60,7 +60,7 @@ namespace ChatStore.Sessions
             var token = Ids.NewTenantToken(TokenPrefix, _scope.TenantId, 32);
             // The user must exist in this tenant (row-level security hides other tenants' users).
             const string sql = $$"""
-                INSERT INTO {schema}.sessions (id, tenant_id, user_id, token_hash, expires_at, ip_address, user_agent)
+                INSERT INTO {schema}.sessions AS target (id, tenant_id, user_id, token_hash, expires_at, ip_address, user_agent)
                 SELECT $1, u.tenant_id, u.id, $3, now() + $4::interval, $5, $6
                   FROM {schema}.users u
                  WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL

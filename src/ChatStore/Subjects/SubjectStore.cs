@@ -44,7 +44,7 @@ namespace ChatStore.Subjects
             var name = Validate.Required(subject.Name, "name", NameLength);
             var attributes = Validate.Json(subject.Attributes, "attributes", _scope.Limits.MaxJsonBytes, JsonValueKind.Object) ?? "{}";
             const string sql = $$"""
-                INSERT INTO {schema}.subjects (id, tenant_id, user_id, kind, name, attributes)
+                INSERT INTO {schema}.subjects AS target (id, tenant_id, user_id, kind, name, attributes)
                 SELECT $1, u.tenant_id, u.id, $3, $4, $5
                   FROM {schema}.users u
                  WHERE u.tenant_id = {tenant} AND u.id = $2 AND u.deleted_at IS NULL

@@ -157,7 +157,7 @@ public sealed class TenantStore
         var secret = Ids.NewTenantToken(ApiKeyPrefix, tenantId);
         var id = Ids.New();
         const string sql = $$"""
-            INSERT INTO {schema}.api_keys (id, tenant_id, name, key_hash, key_prefix, scopes, expires_at)
+            INSERT INTO {schema}.api_keys AS target (id, tenant_id, name, key_hash, key_prefix, scopes, expires_at)
             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM {schema}.tenants WHERE id = $2)
             RETURNING {{ApiKeyColumns}}
             """;

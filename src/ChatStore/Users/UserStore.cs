@@ -35,7 +35,7 @@ namespace ChatStore.Users
 
             // The role is checked against the tenant's role set in the same statement.
             const string sql = $$"""
-                INSERT INTO {schema}.users (id, tenant_id, external_id, email, name, role, sso_provider, sso_id, info)
+                INSERT INTO {schema}.users AS target (id, tenant_id, external_id, email, name, role, sso_provider, sso_id, info)
                 SELECT $1, t.id, $2, $3, $4, coalesce($5, t.default_role), $6, $7, $8
                   FROM {schema}.tenants t
                  WHERE t.id = {tenant} AND coalesce($5, t.default_role) = ANY (t.roles)

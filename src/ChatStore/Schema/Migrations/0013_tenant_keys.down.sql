@@ -1,5 +1,9 @@
 -- Restores the keys, policies and triggers 0013_tenant_keys.up.sql replaced.
 
+-- 7. A user's feedback, tenant first.
+DROP INDEX {schema}.message_feedback_user_idx;
+CREATE INDEX message_feedback_user_idx ON {schema}.message_feedback (tenant_id, user_id);
+
 -- 6. The single-column indexes.
 DROP INDEX {schema}.conversations_subject_idx;
 CREATE INDEX conversations_subject_idx ON {schema}.conversations (subject_id) WHERE subject_id IS NOT NULL;

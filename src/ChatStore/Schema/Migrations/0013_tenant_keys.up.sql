@@ -9,6 +9,8 @@
 -- statement names its tenant, which gives the planner the tenant the sub-select was there to hide. The
 -- triggers that deleted a soft-deleted row's vectors (reading and writing another table) are gone: the
 -- statements that soft-delete delete the vectors themselves.
+-- A memory's successor is checked at commit (DEFERRABLE INITIALLY DEFERRED): an update supersedes the old version
+-- and inserts the new one in one statement, and Citus runs each modifying CTE on the shard as a statement of its own.
 
 -- 1. Foreign keys between tenant tables go first: they depend on the keys being replaced.
 ALTER TABLE {schema}.sessions DROP CONSTRAINT sessions_user_id_fkey;
@@ -103,7 +105,7 @@ ALTER TABLE {schema}.message_corrections ADD CONSTRAINT message_corrections_user
 ALTER TABLE {schema}.message_documents ADD CONSTRAINT message_documents_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES {schema}.messages (tenant_id, id) ON DELETE CASCADE;
 ALTER TABLE {schema}.message_documents ADD CONSTRAINT message_documents_document_id_fkey FOREIGN KEY (tenant_id, document_id) REFERENCES {schema}.documents (tenant_id, id) ON DELETE CASCADE;
 ALTER TABLE {schema}.memories ADD CONSTRAINT memories_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES {schema}.users (tenant_id, id) ON DELETE CASCADE;
-ALTER TABLE {schema}.memories ADD CONSTRAINT memories_superseded_by_fkey FOREIGN KEY (tenant_id, superseded_by) REFERENCES {schema}.memories (tenant_id, id) ON DELETE NO ACTION;
+ALTER TABLE {schema}.memories ADD CONSTRAINT memories_superseded_by_fkey FOREIGN KEY (tenant_id, superseded_by) REFERENCES {schema}.memories (tenant_id, id) ON DELETE NO ACTION DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE {schema}.memory_sources ADD CONSTRAINT memory_sources_memory_id_fkey FOREIGN KEY (tenant_id, memory_id) REFERENCES {schema}.memories (tenant_id, id) ON DELETE CASCADE;
 ALTER TABLE {schema}.memory_sources ADD CONSTRAINT memory_sources_conversation_id_fkey FOREIGN KEY (tenant_id, conversation_id) REFERENCES {schema}.conversations (tenant_id, id) ON DELETE CASCADE;
 ALTER TABLE {schema}.memory_sources ADD CONSTRAINT memory_sources_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES {schema}.messages (tenant_id, id) ON DELETE CASCADE;
@@ -197,3 +199,8 @@ DROP INDEX {schema}.embeddings_owner_subject_idx;
 CREATE INDEX embeddings_owner_subject_idx ON {schema}.embeddings (tenant_id, subject_id) WHERE subject_id IS NOT NULL;
 DROP INDEX {schema}.embeddings_conversation_idx;
 CREATE INDEX embeddings_conversation_idx ON {schema}.embeddings (tenant_id, conversation_id, space_id) WHERE conversation_id IS NOT NULL;
+
+-- 7. A user's feedback: user_id first, so reading one message's feedback (a keyset on user_id) never looks cheaper through
+-- this index than through the unique key (tenant_id, message_id, user_id) when the tenant is newer than the statistics.
+DROP INDEX {schema}.message_feedback_user_idx;
+CREATE INDEX message_feedback_user_idx ON {schema}.message_feedback (user_id, tenant_id);
