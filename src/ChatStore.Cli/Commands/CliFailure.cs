@@ -65,7 +65,14 @@ internal static class CliFailure
     /// <summary>Prints <c>error: message</c> (secrets masked) to standard error.</summary>
     public static void Print(string message)
     {
-        var error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Plain text when standard error is a file or a pipe, or NO_COLOR is set.
+        var plain = Console.IsErrorRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var error = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Ansi = plain ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
         error.Profile.Width = Math.Max(error.Profile.Width, 200);
         error.MarkupLineInterpolated($"[red]error:[/] {DatabaseUrl.MaskSecrets(message)}");
     }

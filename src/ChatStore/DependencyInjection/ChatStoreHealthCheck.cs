@@ -8,7 +8,7 @@ namespace ChatStore.DependencyInjection;
 /// is applied; unhealthy otherwise, with what was found (<see cref="HealthReport"/>) as the result's data under
 /// <see cref="ReportKey"/> and the reason, password masked, as its description.
 /// </summary>
-public sealed class ChatStoreHealthCheck(ChatStoreStartup startup) : IHealthCheck
+public sealed class ChatStoreHealthCheck(ChatStoreStartup startup, IServiceProvider? services = null) : IHealthCheck
 {
     /// <summary>The registration name <see cref="ChatStoreBuilder.AddHealthChecks"/> uses by default.</summary>
     public const string DefaultName = "chatstore";
@@ -20,6 +20,9 @@ public sealed class ChatStoreHealthCheck(ChatStoreStartup startup) : IHealthChec
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var client = await startup.GetClientAsync(cancellationToken).ConfigureAwait(false);
+        // The container's client once it can be resolved: an app (or a test) that registers its own is checked, not ChatStore's default.
+        if (services?.GetService(typeof(ChatStoreClient)) is ChatStoreClient registered)
+            client = registered;
         var report = await client.HealthCheckAsync(cancellationToken).ConfigureAwait(false);
         var data = new Dictionary<string, object> { [ReportKey] = report };
         if (report.Healthy)

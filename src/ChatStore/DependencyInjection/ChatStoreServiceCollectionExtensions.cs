@@ -56,6 +56,6 @@ public static class ChatStoreHealthChecksBuilderExtensions
     public static IHealthChecksBuilder AddChatStore(this IHealthChecksBuilder builder, string name = ChatStoreHealthCheck.DefaultName, IEnumerable<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Add(new HealthCheckRegistration(name, sp => new ChatStoreHealthCheck(sp.GetRequiredService<ChatStoreStartup>()), HealthStatus.Unhealthy, tags));
+        return builder.Add(new HealthCheckRegistration(name, sp => new ChatStoreHealthCheck(sp.GetRequiredService<ChatStoreStartup>(), sp), HealthStatus.Unhealthy, tags));
     }
 }

@@ -74,7 +74,7 @@ public sealed class CliFailureTests
     {
         var empty = await TestDatabase.CreateDatabaseAsync("cli_empty");
 
-        var run = await Cli.RunAsync(["db", "rollback", "--database-url", empty]);
+        var run = await Cli.RunAsync(["db", "rollback", "--steps", "1", "--database-url", empty]);
 
         Assert.Equal(ExitCodes.MigrationConflict, run.ExitCode);
         Assert.Contains("nothing to roll back: no migration is applied in schema public", run.Output, StringComparison.Ordinal);

@@ -96,11 +96,11 @@ public sealed class DbCliTests : IAsyncLifetime
     public async Task A_source_that_is_not_NAME_DIR_or_a_missing_folder_is_an_error_that_says_so()
     {
         var missing = await Db("status", "--source", $"app={_folder}-missing");
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.Configuration, missing.ExitCode);
         Assert.Contains("does not exist", missing.Out + missing.Err, StringComparison.Ordinal);
 
         var empty = await Db("status", "--source", "app=");
-        Assert.Equal(1, empty.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.Usage, empty.ExitCode);
         Assert.Contains("NAME=DIR", empty.Out + empty.Err, StringComparison.Ordinal);
     }
 }

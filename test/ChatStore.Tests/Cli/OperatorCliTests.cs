@@ -52,7 +52,7 @@ public sealed class OperatorCliTests : IAsyncLifetime
         Assert.Contains(table.Lines, l => l.Contains(id.ToString(), StringComparison.Ordinal) && l.Contains(longName, StringComparison.Ordinal));
 
         var missing = await Run("tenants", "show", Guid.NewGuid().ToString());
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.NotFound, missing.ExitCode);
         Assert.Contains("was not found", missing.Out + missing.Err, StringComparison.Ordinal);
     }
 
@@ -96,6 +96,6 @@ public sealed class OperatorCliTests : IAsyncLifetime
         Assert.Contains(shown.Lines, l => l.StartsWith("email", StringComparison.Ordinal) && l.EndsWith("bob@example.com", StringComparison.Ordinal));
         Assert.NotEqual(0, (await Run("users", "find", "--tenant", t)).ExitCode);
         var other = await Run("users", "show", "--tenant", Guid.NewGuid().ToString(), bob.Id.ToString());
-        Assert.Equal(1, other.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.NotFound, other.ExitCode);
     }
 }

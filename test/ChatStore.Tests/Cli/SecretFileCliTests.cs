@@ -28,7 +28,7 @@ public sealed class SecretFileCliTests : IDisposable
             ["DATABASE_URL_FILE"] = SecretFile("postgres://nobody@127.0.0.1:1/none\n"),
         });
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.Configuration, result.ExitCode);
         Assert.Contains("Both DATABASE_URL and DATABASE_URL_FILE are set", result.Out + result.Err, StringComparison.Ordinal);
     }
 
@@ -64,7 +64,7 @@ public sealed class SecretFileCliTests : IDisposable
             ["CHATSTORE_SERVER__OPERATORKEY_FILE"] = SecretFile("cs_op_file\n"),
         });
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(ChatStore.Cli.Commands.ExitCodes.Configuration, result.ExitCode);
         Assert.Contains("Both CHATSTORE_SERVER__OPERATORKEY and CHATSTORE_SERVER__OPERATORKEY_FILE are set", result.Out + result.Err, StringComparison.Ordinal);
     }
 }

@@ -29,7 +29,7 @@ public sealed class CliTests : SchemaTestBase
 
         var (exitCode, output) = await RunCliAsync(url, "db", "migrate", "--to", "9999");
 
-        Assert.True(exitCode == 1, $"exit code {exitCode}: {output}");
+        Assert.True(exitCode == ChatStore.Cli.Commands.ExitCodes.Usage, $"exit code {exitCode}: {output}");
         Assert.Contains("has no migration with version 9999", output, StringComparison.Ordinal);
         Assert.DoesNotContain("not a valid connection string", output, StringComparison.Ordinal);
         Assert.DoesNotContain("Zq9-SecretPw", output, StringComparison.Ordinal);

@@ -1,1 +1,0 @@
-DROP INDEX IF EXISTS {schema}.conversations_tenant_recent_idx;
