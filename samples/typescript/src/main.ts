@@ -18,24 +18,21 @@ function ok<T>(call: string, result: { data?: T; error?: unknown; response: Resp
 
 const operator = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${operatorKey}` } });
 const tenant = ok("create tenant", await operator.POST("/v1/tenants", {
-  body: { name: "TypeScript sample", roles: null, defaultRole: null, searchLanguage: null },
+  body: { name: "TypeScript sample" },
 }));
 const key = ok("create API key", await operator.POST("/v1/tenants/{tenantId}/api-keys", {
   params: { path: { tenantId: tenant.id } },
-  body: { name: "typescript-sample", scopes: null, expiresAt: null },
+  body: { name: "typescript-sample" },
 }));
 
 const api = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${key.secret}` } });
 const user = ok("create user", await api.POST("/v1/users", {
-  body: { externalId: null, email: `ada-${Date.now()}@example.com`, name: "Ada", role: null, ssoProvider: null, ssoId: null, info: null },
+  body: { email: `ada-${Date.now()}@example.com`, name: "Ada" },
 }));
 const conversation = ok("create conversation", await api.POST("/v1/conversations", {
-  body: { userId: user.id, title: "Hello from TypeScript", mode: null, state: null, subjectId: null, metadata: null },
+  body: { userId: user.id, title: "Hello from TypeScript" },
 }));
-const message = (role: string, content: string) => ({
-  role, content, status: null, parentId: null, citations: null, metadata: null, domains: null, model: null,
-  inputTokens: null, outputTokens: null, costUsd: null, responseMs: null, error: null, documentIds: null,
-});
+const message = (role: "user" | "assistant", content: string) => ({ role, content });
 const path = { params: { path: { conversationId: conversation.id } } };
 ok("append user message", await api.POST("/v1/conversations/{conversationId}/messages", { ...path, body: message("user", "What is ChatStore?") }));
 ok("append assistant message", await api.POST("/v1/conversations/{conversationId}/messages", {
