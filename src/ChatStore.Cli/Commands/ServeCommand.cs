@@ -23,53 +23,51 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the HTTP service (/v1, OpenAPI at /openapi/v1.json, the API reference at /docs, the console at /console)") { urls, operatorKey, demo, resetDemo, migrate };
         command.SetAction((parse, cancellationToken) => CliAction.RunAsync(parse, async settings =>
         {
+            var demoFile = parse.GetValue(demo) && settings.ConnectionString is null ? Path.Combine(settings.EmbeddedDataDirectory, DemoCredentials.FileName) : null;
+            var savedDemo = parse.GetValue(resetDemo) ? null : DemoCredentials.Load(demoFile);
+            var key = parse.GetValue(operatorKey)
+                ?? SecretVariable.Read(ServerOptions.OperatorKeyVariable)
+                ?? savedDemo?.OperatorKey
+                ?? DemoCredentials.NewOperatorKey();
+            var app = ChatStoreServer.Build([], settings, builder =>
             {
-                var demoFile = parse.GetValue(demo) && settings.ConnectionString is null ? Path.Combine(settings.EmbeddedDataDirectory, DemoCredentials.FileName) : null;
-                var savedDemo = parse.GetValue(resetDemo) ? null : DemoCredentials.Load(demoFile);
-                var key = parse.GetValue(operatorKey)
-                    ?? SecretVariable.Read(ServerOptions.OperatorKeyVariable)
-                    ?? savedDemo?.OperatorKey
-                    ?? DemoCredentials.NewOperatorKey();
-                var app = ChatStoreServer.Build([], settings, builder =>
+                builder.WebHost.UseUrls(parse.GetValue(urls)!);
+                builder.Configuration["Server:OperatorKey"] = key;
+            });
+            var client = await app.Services.GetRequiredService<ChatStoreStartup>().GetClientAsync(cancellationToken);
+            if (parse.GetValue(migrate))
+            {
+                try
                 {
-                    builder.WebHost.UseUrls(parse.GetValue(urls)!);
-                    builder.Configuration["Server:OperatorKey"] = key;
-                });
-                var client = await app.Services.GetRequiredService<ChatStoreStartup>().GetClientAsync(cancellationToken);
-                if (parse.GetValue(migrate))
-                {
-                    try
-                    {
-                        var run = await client.Migrator.InitAsync(cancellationToken: cancellationToken);
-                        AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: {(run.AlreadyInitialised ? "up to date" : $"{run.Applied.Count} migration(s) applied")}");
-                    }
-                    catch (ChatStorePermissionException)
-                    {
-                        if (!await UpToDateAsync(client, cancellationToken))
-                            throw;
-                    }
+                    var run = await client.Migrator.InitAsync(cancellationToken: cancellationToken);
+                    AnsiConsole.MarkupLineInterpolated($"Schema [bold]{client.Schema}[/]: {(run.AlreadyInitialised ? "up to date" : $"{run.Applied.Count} migration(s) applied")}");
                 }
-                await app.StartAsync(cancellationToken);
-                var url = app.Urls.First();
-                AnsiConsole.MarkupLineInterpolated($"ChatStore is serving on [bold]{string.Join(", ", app.Urls)}[/] (OpenAPI: {url}/openapi/v1.json)");
-                AnsiConsole.MarkupLineInterpolated($"Console:        [bold]{url}/console[/] (sign in with a key below)");
-                AnsiConsole.MarkupLineInterpolated($"API reference:  [bold]{url}/docs[/]");
-                AnsiConsole.MarkupLineInterpolated($"Operator key:   [bold]{key}[/]");
-                if (parse.GetValue(demo))
+                catch (ChatStorePermissionException)
                 {
-                    var credentials = await DemoCredentials.EnsureAsync(client, demoFile, savedDemo, key, parse.GetValue(resetDemo), cancellationToken);
-                    AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{credentials.TenantId}[/] (a user, a conversation, a memory, a document, usage)");
-                    AnsiConsole.MarkupLineInterpolated($"Tenant API key: [bold]{credentials.TenantApiKey}[/]");
-                    if (demoFile is not null)
-                        AnsiConsole.MarkupLineInterpolated($"(kept in {demoFile}; --reset-demo makes new ones)");
-                    AnsiConsole.MarkupLineInterpolated($"Open {url}/console and sign in with the tenant API key to see the demo data.");
-                    AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {credentials.TenantApiKey}' {url}/v1/users");
+                    if (!await UpToDateAsync(client, cancellationToken))
+                        throw;
                 }
-                AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
-                await app.WaitForShutdownAsync(cancellationToken);
-                await app.DisposeAsync();
-                return 0;
             }
+            await app.StartAsync(cancellationToken);
+            var url = app.Urls.First();
+            AnsiConsole.MarkupLineInterpolated($"ChatStore is serving on [bold]{string.Join(", ", app.Urls)}[/] (OpenAPI: {url}/openapi/v1.json)");
+            AnsiConsole.MarkupLineInterpolated($"Console:        [bold]{url}/console[/] (sign in with a key below)");
+            AnsiConsole.MarkupLineInterpolated($"API reference:  [bold]{url}/docs[/]");
+            AnsiConsole.MarkupLineInterpolated($"Operator key:   [bold]{key}[/]");
+            if (parse.GetValue(demo))
+            {
+                var credentials = await DemoCredentials.EnsureAsync(client, demoFile, savedDemo, key, parse.GetValue(resetDemo), cancellationToken);
+                AnsiConsole.MarkupLineInterpolated($"Demo tenant:    [bold]{credentials.TenantId}[/] (a user, a conversation, a memory, a document, usage)");
+                AnsiConsole.MarkupLineInterpolated($"Tenant API key: [bold]{credentials.TenantApiKey}[/]");
+                if (demoFile is not null)
+                    AnsiConsole.MarkupLineInterpolated($"(kept in {demoFile}; --reset-demo makes new ones)");
+                AnsiConsole.MarkupLineInterpolated($"Open {url}/console and sign in with the tenant API key to see the demo data.");
+                AnsiConsole.MarkupLineInterpolated($"Try: curl -H 'Authorization: Bearer {credentials.TenantApiKey}' {url}/v1/users");
+            }
+            AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
+            await app.WaitForShutdownAsync(cancellationToken);
+            await app.DisposeAsync();
+            return 0;
         }));
         return command;
     }

@@ -68,15 +68,13 @@ public sealed class ChatStoreStartup : IAsyncDisposable
         return starting.WaitAsync(cancellationToken);
     }
 
-    // The settings, with the container's clock when they name none.
-    ChatStoreSettings Settings
-    {
-        get
-        {
-            var settings = _options.Settings ??= ChatStoreSettings.Load();
-            return settings.TimeProvider is null && _services.GetService<TimeProvider>() is { } clock ? settings with { TimeProvider = clock } : settings;
-        }
-    }
+    // The settings, with the container's clock when they name none; worked out once.
+    ChatStoreSettings Settings => _settings ??= WithContainerClock(_options.Settings ?? ChatStoreSettings.Load());
+
+    ChatStoreSettings? _settings;
+
+    ChatStoreSettings WithContainerClock(ChatStoreSettings settings) =>
+        settings.TimeProvider is null && _services.GetService<TimeProvider>() is { } clock ? settings with { TimeProvider = clock } : settings;
 
     ILoggerFactory LoggerFactory => _services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
 
