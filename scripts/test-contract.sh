@@ -34,14 +34,15 @@ dotnet build src/ChatStore.Cli -c Release --nologo -v q -clp:ErrorsOnly >/dev/nu
 database="contract_$(date +%s)_$$"
 psql "$CHATSTORE_TEST_DATABASE_URL" -qc "CREATE DATABASE $database" >/dev/null
 url="${CHATSTORE_TEST_DATABASE_URL%/*}/$database"
-port=$(free_port)
-base="http://127.0.0.1:$port"
+# Port 0: the server binds a free port itself and prints it (a port picked here could be taken before it binds).
+base=""
 operator_key="cs_op_contract_$(date +%s)"
-dotnet src/ChatStore.Cli/bin/Release/net10.0/ChatStore.Cli.dll serve --database-url "$url" --urls "$base" \
+dotnet src/ChatStore.Cli/bin/Release/net10.0/ChatStore.Cli.dll serve --database-url "$url" --urls "http://127.0.0.1:0" \
   --operator-key "$operator_key" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+  [ -n "$base" ] || base=$(grep -o 'serving on http://127\.0\.0\.1:[0-9]*' "$work/server.log" 2>/dev/null | head -n1 | sed 's/^serving on //' || true)
+  [ -n "$base" ] && curl -fsS "$base/readyz" >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "[contract] the server exited" >&2; exit 1; }
   sleep 0.5
 done
